@@ -1,0 +1,202 @@
+/**
+ * The one place that wires the server together: config -> store, relay, rooms, transport,
+ * HTTP. `start()` brings the parts up in dependency order; `close()` takes them down in
+ * reverse, flushing everything, and is safe to call twice.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Config } from './config/config.js'
+import { type AdminActions, adminRoutes } from './http/admin-routes.js'
+import { publicRoutes, serveRoutes } from './http/http-routes.js'
+import { createLogger, type Logger } from './observability/logger.js'
+import { Metrics } from './observability/metrics.js'
+import type { CloseCodeName } from './protocol/close-codes.js'
+import type { Relay } from './relay/relay.js'
+import { RoomRegistry } from './room/room-registry.js'
+import type { CompactionResult } from './storage/doc-store.js'
+import { LevelDocStore } from './storage/level-doc-store.js'
+import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
+import { WsGateway } from './transport/ws-gateway.js'
+
+export interface AppOptions {
+  readonly logger?: Logger
+  /** A relay to use instead of none (standalone); the cluster wiring passes Redis here. */
+  readonly relay?: Relay
+  /** Called when an admin asks this instance to drain (main.ts exits afterwards). */
+  readonly onDrain?: () => void
+}
+
+export interface App {
+  readonly config: Config
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly store: LevelDocStore
+  readonly registry: RoomRegistry
+  /** Listens; resolves with the bound port (PORT=0 picks a free one). */
+  start(): Promise<{ port: number; adminPort: number | undefined }>
+  /** Stops accepting, closes clients with `code` (1012 by default), flushes, releases everything. */
+  close(code?: CloseCodeName): Promise<void>
+  readonly connectionCount: number
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel, config.instanceId)
+  const metrics = new Metrics(config.instanceId)
+  const relay = options.relay
+  const store = new LevelDocStore(config.dataDir, {
+    flushIntervalMs: config.flushIntervalMs,
+    compactLogEntries: config.compactLogEntries,
+    compactLogBytes: config.compactLogBytes,
+    observer: {
+      onFlush: (seconds, entries) => {
+        metrics.persistLatency.observe(seconds)
+        metrics.persistedUpdates.inc(entries)
+      },
+      onFlushError: (error) => {
+        metrics.persistErrors.inc()
+        logger.error({ err: error }, 'LevelDB write failed; retrying')
+      },
+      onCompaction: (result) => {
+        metrics.compactions.inc({ result: 'ok' })
+        metrics.compactionSeconds.observe(result.durationMs / 1000)
+        logger.debug({ ...result }, 'document compacted')
+      },
+      onCompactionError: (docName, error) => {
+        metrics.compactions.inc({ result: 'error' })
+        logger.error({ doc: docName, err: error }, 'compaction failed; log kept')
+      },
+    },
+  })
+  const registry = new RoomRegistry({
+    store,
+    relay,
+    metrics,
+    logger,
+    maxDocBytes: config.maxDocBytes,
+    maxOpenDocs: config.maxOpenDocs,
+    roomIdleMs: config.roomIdleMs,
+  })
+  const authorizer: Authorizer = config.authSecret ? new JwtAuthorizer(config.authSecret) : openAuthorizer
+  const gateway = new WsGateway({
+    registry,
+    authorizer,
+    metrics,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    heartbeatMs: config.heartbeatMs,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerDoc: config.maxConnectionsPerDoc,
+    limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
+  })
+  let draining = false
+  let closing: Promise<void> | undefined
+
+  const health = {
+    isReady: () => store.isOpen && !draining && (relay?.connected ?? true),
+    readinessDetail: () => ({ storage: store.isOpen, relay: relay?.connected ?? true, draining }),
+  }
+  metrics.relayConnected.set(1)
+
+  const admin: AdminActions = {
+    openDocs: () =>
+      [...registry.rooms()].map((room) => ({ doc: room.docName, connections: room.connectionCount })),
+    storedDocs: (prefix) => store.listDocs(prefix !== undefined ? { prefix } : {}),
+    flush: () => store.flush(),
+    compact: async ({ doc, prefix, gc, dryRun }) => {
+      const results: CompactionResult[] = []
+      if (doc !== undefined) return [await store.compact(doc, { gc, dryRun })]
+      const names: string[] = []
+      for await (const stats of store.listDocs(prefix !== undefined ? { prefix } : {}))
+        names.push(stats.docName)
+      for (const name of names) results.push(await store.compact(name, { gc, dryRun }))
+      return results
+    },
+    evict: async (doc) => {
+      const closed = gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
+      await registry.unload(doc)
+      return closed
+    },
+    revoke: async ({ doc, sub }) =>
+      gateway.closeWhere('accessRevoked', (connection) =>
+        doc !== undefined ? connection.room.docName === doc : connection.subject === sub,
+      ),
+    drain: () => {
+      draining = true
+      logger.info('drain requested by admin')
+      if (options.onDrain) options.onDrain()
+      else void app.close('serviceRestart')
+    },
+  }
+
+  const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
+  const userRoutes = [publicRoutes(health, metrics)]
+  const adminHandler = adminRoutes(config.adminToken, admin)
+  // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
+  // default), so user traffic can never reach them even with the token.
+  const mainServer = createServer(
+    serveRoutes(config.adminPort === undefined ? [...userRoutes, adminHandler] : userRoutes, onRouteError),
+  )
+  mainServer.on('upgrade', gateway.handleUpgrade)
+  const adminServer: Server | undefined =
+    config.adminPort === undefined ? undefined : createServer(serveRoutes([adminHandler], onRouteError))
+
+  const app: App = {
+    config,
+    logger,
+    metrics,
+    store,
+    registry,
+    get connectionCount() {
+      return gateway.connectionCount
+    },
+    async start() {
+      await store.open()
+      await relay?.start()
+      const port = await listen(mainServer, config.host, config.port)
+      const adminPort = adminServer
+        ? await listen(adminServer, config.adminHost, config.adminPort!)
+        : undefined
+      if (!config.authSecret) {
+        logger.warn('AUTH_SECRET is unset: anyone who can reach this port can read and edit every document')
+      }
+      logger.info(
+        {
+          host: config.host,
+          port,
+          adminPort,
+          dataDir: config.dataDir,
+          mode: relay ? 'cluster' : 'standalone',
+        },
+        `listening on ws://${config.host}:${port}`,
+      )
+      return { port, adminPort }
+    },
+    close(code: CloseCodeName = 'serviceRestart') {
+      closing ??= (async () => {
+        draining = true
+        gateway.stopAccepting()
+        mainServer.close()
+        adminServer?.close()
+        gateway.close(code)
+        await registry.close()
+        await relay?.close()
+        await store.close()
+        mainServer.closeAllConnections()
+        adminServer?.closeAllConnections()
+        logger.info('shut down cleanly')
+      })()
+      return closing
+    },
+  }
+  return app
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}

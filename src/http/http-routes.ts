@@ -1,0 +1,71 @@
+/**
+ * Plain HTTP on the WebSocket port: liveness, readiness and Prometheus metrics. Admin
+ * routes are mounted by the caller (here or on a separate admin port).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Metrics } from '../observability/metrics.js'
+
+export interface HealthSource {
+  /** Storage open, relay (if any) connected, not draining. */
+  isReady(): boolean
+  /** Why not ready, for humans reading /readyz. */
+  readinessDetail(): Record<string, boolean>
+}
+
+export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean
+
+export function publicRoutes(health: HealthSource, metrics: Metrics): RouteHandler {
+  return async (request, response) => {
+    const path = (request.url ?? '/').split('?', 1)[0]
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false
+    switch (path) {
+      case '/healthz':
+        sendJson(response, 200, { status: 'ok' })
+        return true
+      case '/readyz': {
+        const ready = health.isReady()
+        metrics.ready.set(ready ? 1 : 0)
+        sendJson(response, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'not ready',
+          ...health.readinessDetail(),
+        })
+        return true
+      }
+      case '/metrics': {
+        metrics.ready.set(health.isReady() ? 1 : 0)
+        const body = await metrics.registry.metrics()
+        response.writeHead(200, { 'Content-Type': metrics.registry.contentType })
+        response.end(body)
+        return true
+      }
+      default:
+        return false
+    }
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  })
+  response.end(text)
+}
+
+/** Serves the first route that handles the request; 404 otherwise; 500 on a thrown error. */
+export function serveRoutes(routes: readonly RouteHandler[], onError: (error: unknown) => void) {
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    void (async () => {
+      try {
+        for (const route of routes) if (await route(request, response)) return
+        sendJson(response, 404, { error: 'not found' })
+      } catch (error) {
+        onError(error)
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' })
+        else response.destroy()
+      }
+    })()
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What a room needs from the cross-instance relay. Standalone instances have none; the
+ * Redis Streams implementation lives beside this file. Rooms never see ioredis types.
+ */
+
+/** The room side, as the relay sees it. */
+export interface RelaySink {
+  readonly docName: string
+  /** An update another instance accepted. Idempotent in Yjs; applied with the relay origin. */
+  applyRemoteUpdate(update: Uint8Array): void
+  /** An awareness update from another instance's clients. */
+  applyRemoteAwareness(update: Uint8Array): void
+  /** This room's state vector, for diffing against what the relay holds. */
+  stateVector(): Uint8Array
+  /** What this room has that a peer with `stateVector` lacks (whole doc when omitted). */
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
+}
+
+/** One room's membership in the relay. */
+export interface RoomRelay {
+  publishUpdate(update: Uint8Array): void
+  publishAwareness(update: Uint8Array): void
+  /** Stop receiving for this room. */
+  leave(): Promise<void>
+}
+
+export interface Relay {
+  /** true while the relay is reachable (readiness). */
+  readonly connected: boolean
+  start(): Promise<void>
+  /**
+   * Subscribes a room, then brings it up to date with what the cluster holds and publishes
+   * what only this instance holds. Resolves once the room has caught up (or the relay is
+   * unreachable: local editing never waits for Redis; it catches up on reconnect).
+   */
+  join(sink: RelaySink): Promise<RoomRelay>
+  close(): Promise<void>
+}

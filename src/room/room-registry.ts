@@ -1,0 +1,149 @@
+/**
+ * Owns every open Room on this instance: single-flight loading (concurrent joins share one
+ * load), reference counting by connection, and unloading after an idle grace period.
+ *
+ * Room states:   (absent) --acquire--> loading --loaded--> open --last release--> idle
+ *                idle --acquire (within grace)--> open
+ *                idle --grace elapsed--> unloading --flushed--> (absent)
+ * An acquire during `unloading` waits for it to finish, then loads afresh, so a doc is never
+ * open twice and never served from a half-destroyed room.
+ */
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { Relay } from '../relay/relay.js'
+import type { DocStore } from '../storage/doc-store.js'
+import { Room, type RoomDeps } from './room.js'
+
+export class TooManyDocsError extends Error {
+  override name = 'TooManyDocsError'
+}
+
+interface Entry {
+  room: Room
+  holders: number
+  idleTimer: NodeJS.Timeout | undefined
+}
+
+export interface RoomRegistryOptions {
+  readonly store: DocStore
+  readonly relay: Relay | undefined
+  readonly metrics: Metrics
+  readonly logger: Logger
+  readonly maxDocBytes: number
+  readonly maxOpenDocs: number
+  readonly roomIdleMs: number
+}
+
+export class RoomRegistry {
+  private readonly open = new Map<string, Entry>()
+  private readonly loading = new Map<string, Promise<Entry>>()
+  private readonly unloading = new Map<string, Promise<void>>()
+  private readonly roomDeps: RoomDeps
+  private closed = false
+
+  constructor(private readonly options: RoomRegistryOptions) {
+    this.roomDeps = {
+      store: options.store,
+      metrics: options.metrics,
+      logger: options.logger,
+      maxDocBytes: options.maxDocBytes,
+    }
+  }
+
+  get size(): number {
+    return this.open.size
+  }
+
+  rooms(): IterableIterator<Room> {
+    return [...this.open.values()].map((entry) => entry.room)[Symbol.iterator]()
+  }
+
+  get(docName: string): Room | undefined {
+    return this.open.get(docName)?.room
+  }
+
+  /** Returns the loaded room and holds it open until `release`. */
+  async acquire(docName: string): Promise<Room> {
+    for (;;) {
+      if (this.closed) throw new Error('server is shutting down')
+      const unloading = this.unloading.get(docName)
+      if (unloading) {
+        await unloading
+        continue
+      }
+      const entry = this.open.get(docName) ?? (await this.loadOnce(docName))
+      // The room may have started unloading while we awaited the load; loop and reload.
+      if (this.open.get(docName) !== entry) continue
+      if (entry.idleTimer) clearTimeout(entry.idleTimer)
+      entry.idleTimer = undefined
+      entry.holders += 1
+      return entry.room
+    }
+  }
+
+  release(room: Room): void {
+    const entry = this.open.get(room.docName)
+    if (!entry || entry.room !== room) return
+    entry.holders -= 1
+    if (entry.holders > 0 || this.closed) return
+    entry.idleTimer = setTimeout(() => {
+      this.unload(room.docName).catch((error: unknown) =>
+        this.options.logger.error({ doc: room.docName, err: error }, 'unload failed'),
+      )
+    }, this.options.roomIdleMs)
+  }
+
+  private loadOnce(docName: string): Promise<Entry> {
+    const existing = this.loading.get(docName)
+    if (existing) return existing
+    if (this.open.size + this.loading.size >= this.options.maxOpenDocs) {
+      throw new TooManyDocsError(`MAX_OPEN_DOCS (${this.options.maxOpenDocs}) reached`)
+    }
+    const load = this.load(docName).finally(() => this.loading.delete(docName))
+    this.loading.set(docName, load)
+    return load
+  }
+
+  private async load(docName: string): Promise<Entry> {
+    const started = performance.now()
+    const room = await Room.open(docName, this.roomDeps)
+    try {
+      if (this.options.relay) room.attachRelay(await this.options.relay.join(room))
+    } catch (error) {
+      await room.destroy()
+      throw error
+    }
+    const entry: Entry = { room, holders: 0, idleTimer: undefined }
+    this.open.set(docName, entry)
+    this.options.metrics.openDocs.set(this.open.size)
+    this.options.metrics.docLoadSeconds.observe((performance.now() - started) / 1000)
+    return entry
+  }
+
+  /** Flushes and frees a room now (idle timeout, admin eviction or shutdown). */
+  unload(docName: string): Promise<void> {
+    const running = this.unloading.get(docName)
+    if (running) return running
+    const entry = this.open.get(docName)
+    if (!entry) return Promise.resolve()
+    if (entry.idleTimer) clearTimeout(entry.idleTimer)
+    const task = (async () => {
+      this.open.delete(docName)
+      this.options.metrics.openDocs.set(this.open.size)
+      await entry.room.destroy()
+      // Everything the room appended is queued in the store; make it durable before the
+      // room is gone (the store keeps retrying a failed write, so nothing is dropped).
+      await this.options.store.flush()
+      this.options.store.evict(docName)
+    })().finally(() => this.unloading.delete(docName))
+    this.unloading.set(docName, task)
+    return task
+  }
+
+  /** Unloads every room (shutdown). Connections must already be closed. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.allSettled(this.loading.values())
+    await Promise.all([...this.open.keys()].map((docName) => this.unload(docName)))
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * One open document on this instance: its Y.Doc and Awareness (owned by composition), the
+ * connections editing it, and the wiring of every change to clients, storage and the relay.
+ *
+ * Update flow (the Y.Doc 'update' event is the single fan-out point):
+ *   client update  -> validated upstream -> size check -> Y.applyUpdate(origin = connection)
+ *   relay update   -> Y.applyUpdate(origin = RELAY_ORIGIN)
+ *   'update' event -> every other connection, the store (always), the relay (unless it came
+ *                     from the relay: no echo loops)
+ * Nothing is sent before the document has loaded: a Room only exists once `open` resolved.
+ */
+import {
+  Awareness,
+  applyAwarenessUpdate,
+  encodeAwarenessUpdate,
+  removeAwarenessStates,
+} from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { CloseCodeName } from '../protocol/close-codes.js'
+import {
+  type ClientMessage,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from '../protocol/messages.js'
+import type { RelaySink, RoomRelay } from '../relay/relay.js'
+import type { DocStore } from '../storage/doc-store.js'
+
+/** The room's view of a client connection; transport details stay in the transport layer. */
+export interface RoomConnection {
+  readonly id: string
+  readonly readOnly: boolean
+  /** Awareness client ids this connection has published (removed everywhere when it leaves). */
+  readonly awarenessIds: Set<number>
+  send(message: Uint8Array, type: OutgoingType): void
+  close(code: CloseCodeName, detail?: string): void
+}
+
+export type OutgoingType = 'sync-step1' | 'sync-step2' | 'update' | 'awareness'
+
+export const RELAY_ORIGIN = Symbol('relay')
+const LOAD_ORIGIN = Symbol('load')
+
+export interface RoomDeps {
+  readonly store: DocStore
+  readonly metrics: Metrics
+  readonly logger: Logger
+  readonly maxDocBytes: number
+}
+
+export class Room implements RelaySink {
+  readonly doc = new Y.Doc({ gc: true })
+  readonly awareness = new Awareness(this.doc)
+  private readonly connections = new Set<RoomConnection>()
+  private relay: RoomRelay | undefined
+  /**
+   * Upper bound on the doc's encoded size: loaded size plus every update applied since.
+   * Recomputed exactly (one full encode) only when it nears the limit.
+   */
+  private approxBytes = 0
+  private destroyed = false
+
+  private constructor(
+    readonly docName: string,
+    private readonly deps: RoomDeps,
+    private readonly logger: Logger,
+  ) {
+    // The server is not a collaborator: it publishes no awareness state of its own.
+    this.awareness.setLocalState(null)
+    this.doc.on('update', this.onDocUpdate)
+    this.awareness.on('update', this.onAwarenessUpdate)
+  }
+
+  /** Loads the document from storage; the room is returned only once it is complete. */
+  static async open(docName: string, deps: RoomDeps): Promise<Room> {
+    const room = new Room(docName, deps, deps.logger.child({ doc: docName }))
+    try {
+      const loaded = await deps.store.load(docName)
+      Y.applyUpdate(room.doc, loaded.update, LOAD_ORIGIN)
+      room.approxBytes = loaded.update.byteLength
+      room.logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
+      return room
+    } catch (error) {
+      await room.destroy()
+      throw error
+    }
+  }
+
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  get connectionList(): readonly RoomConnection[] {
+    return [...this.connections]
+  }
+
+  attachRelay(relay: RoomRelay): void {
+    this.relay = relay
+  }
+
+  /** Starts the y-websocket handshake: our state vector, then who else is here. */
+  addConnection(connection: RoomConnection): void {
+    this.connections.add(connection)
+    connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)), 'sync-step1')
+    if (this.awareness.getStates().size > 0) {
+      const update = encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])
+      connection.send(encodeAwareness(update), 'awareness')
+    }
+  }
+
+  removeConnection(connection: RoomConnection): void {
+    if (!this.connections.delete(connection)) return
+    if (connection.awarenessIds.size > 0 && !this.destroyed) {
+      // Removes every state this connection controlled, here and (via the relay) everywhere.
+      removeAwarenessStates(this.awareness, [...connection.awarenessIds], connection)
+    }
+  }
+
+  /** Acts on one validated client message. */
+  handleMessage(connection: RoomConnection, message: ClientMessage): void {
+    switch (message.kind) {
+      case 'sync-step1':
+        // Answer with exactly what the client lacks, not the whole document.
+        connection.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)), 'sync-step2')
+        return
+      case 'sync-step2':
+      case 'update':
+        this.applyClientUpdate(connection, message.update)
+        return
+      case 'awareness':
+        for (const entry of message.entries) {
+          if (entry.state === null) connection.awarenessIds.delete(entry.clientId)
+          else connection.awarenessIds.add(entry.clientId)
+        }
+        applyAwarenessUpdate(this.awareness, message.update, connection)
+        return
+      case 'query-awareness': {
+        const update = encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])
+        connection.send(encodeAwareness(update), 'awareness')
+        return
+      }
+      case 'ignored':
+        return
+    }
+  }
+
+  private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {
+    if (connection.readOnly) {
+      // Read-only clients still send their (usually empty) sync step 2; never apply it.
+      this.deps.metrics.readOnlyUpdatesDropped.inc()
+      return
+    }
+    if (!this.fitsSizeLimit(update.byteLength)) {
+      this.deps.metrics.docTooLarge.inc()
+      this.logger.warn(
+        { conn: connection.id, updateBytes: update.byteLength, limit: this.deps.maxDocBytes },
+        'update refused: document would exceed MAX_DOC_BYTES',
+      )
+      connection.close('documentTooLarge')
+      return
+    }
+    try {
+      Y.applyUpdate(this.doc, update, connection)
+    } catch (error) {
+      // The update decoded (it was validated) but Yjs could not integrate it.
+      this.logger.warn({ conn: connection.id, err: error }, 'update failed to apply')
+      this.deps.metrics.rejectedInputs.inc({ reason: 'apply-failed' })
+      connection.close('protocolError')
+    }
+  }
+
+  private fitsSizeLimit(incomingBytes: number): boolean {
+    const limit = this.deps.maxDocBytes
+    if (this.approxBytes + incomingBytes <= limit) return true
+    // The running total only grows; measure for real before refusing anything.
+    this.approxBytes = Y.encodeStateAsUpdate(this.doc).byteLength
+    return this.approxBytes + incomingBytes <= limit
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === LOAD_ORIGIN) return
+    this.approxBytes += update.byteLength
+    const message = encodeUpdate(update)
+    for (const connection of this.connections) {
+      if (connection !== origin) connection.send(message, 'update')
+    }
+    this.deps.store.append(this.docName, update)
+    if (origin !== RELAY_ORIGIN) this.relay?.publishUpdate(update)
+  }
+
+  private readonly onAwarenessUpdate = (
+    change: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...change.added, ...change.updated, ...change.removed]
+    if (changed.length === 0) return
+    const update = encodeAwarenessUpdate(this.awareness, changed)
+    const message = encodeAwareness(update)
+    // Echoed to the sender too: stock clients treat 30 s without any message as a dead
+    // connection, and their 15 s awareness renewal coming back is what keeps idle ones alive.
+    for (const connection of this.connections) connection.send(message, 'awareness')
+    if (origin !== RELAY_ORIGIN) this.relay?.publishAwareness(update)
+  }
+
+  // RelaySink
+
+  applyRemoteUpdate(update: Uint8Array): void {
+    if (this.destroyed) return
+    Y.applyUpdate(this.doc, update, RELAY_ORIGIN)
+  }
+
+  applyRemoteAwareness(update: Uint8Array): void {
+    if (this.destroyed) return
+    applyAwarenessUpdate(this.awareness, update, RELAY_ORIGIN)
+  }
+
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc)
+  }
+
+  encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc, stateVector)
+  }
+
+  /** Closes every connection with `code` (they reconnect and resync). */
+  closeConnections(code: CloseCodeName): void {
+    for (const connection of [...this.connections]) connection.close(code)
+  }
+
+  /** Frees the document; the caller has flushed and detached the relay. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return
+    this.destroyed = true
+    const relay = this.relay
+    this.relay = undefined
+    this.doc.off('update', this.onDocUpdate)
+    this.awareness.off('update', this.onAwarenessUpdate)
+    this.awareness.destroy()
+    this.doc.destroy()
+    await relay?.leave()
+  }
+}

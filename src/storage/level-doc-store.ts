@@ -1,0 +1,338 @@
+/**
+ * DocStore on LevelDB (classic-level via `level`). Owns the on-disk layout, the write
+ * batching and per-doc compaction.
+ *
+ * Layout (string keys; U+0000 separates parts, and doc names cannot contain it):
+ *   m\0boot                    id of the last process that opened the store (hex ms)
+ *   d\0<doc>\0l<boot><counter> one log entry: a Yjs update (order does not matter to Yjs)
+ *   d\0<doc>\0s                the snapshot: every compacted entry merged into one update
+ * All keys of a doc lie in [d\0<doc>\0, d\0<doc>\u0001), so one iterator — which reads from
+ * an implicit LevelDB snapshot — sees a doc's snapshot and log consistently, even while a
+ * compaction commits.
+ *
+ * Log keys combine a per-open boot id with a counter, so appends need no read to find the
+ * next sequence number. Compaction deletes exactly the keys it merged, so entries appended
+ * meanwhile survive it.
+ */
+import { Level } from 'level'
+import * as Y from 'yjs'
+import { assertDocName } from '../doc-name.js'
+import type {
+  CompactionOptions,
+  CompactionResult,
+  DocStats,
+  DocStore,
+  LoadedDoc,
+  StoreObserver,
+} from './doc-store.js'
+import { MergePool, totalBytes } from './merge-pool.js'
+
+const SEP = '\u0000'
+const DOC_PREFIX = `d${SEP}`
+const BOOT_KEY = `m${SEP}boot`
+const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
+
+export class StoreLockedError extends Error {
+  override name = 'StoreLockedError'
+}
+
+export interface LevelDocStoreOptions {
+  readonly flushIntervalMs?: number
+  /** Compact a doc automatically once its log reaches this many entries... */
+  readonly compactLogEntries?: number
+  /** ...or this many bytes. 0 disables automatic compaction. */
+  readonly compactLogBytes?: number
+  readonly observer?: StoreObserver
+  readonly mergeThreads?: number
+}
+
+interface PendingEntry {
+  readonly key: string
+  readonly value: Uint8Array
+}
+
+interface LogStats {
+  entries: number
+  bytes: number
+}
+
+const docKeyPrefix = (docName: string) => `${DOC_PREFIX}${docName}${SEP}`
+const snapshotKey = (docName: string) => `${docKeyPrefix(docName)}s`
+const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_PREFIX}${docName}\u0001` })
+
+export class LevelDocStore implements DocStore {
+  private readonly db: Level<string, Uint8Array>
+  private readonly pool: MergePool
+  private readonly flushIntervalMs: number
+  private readonly compactLogEntries: number
+  private readonly compactLogBytes: number
+  private readonly observer: StoreObserver
+  private bootId = ''
+  private counter = 0
+  private pending: PendingEntry[] = []
+  private pendingDocs = new Set<string>()
+  private writingDocs = new Set<string>()
+  private flushTimer: NodeJS.Timeout | undefined
+  private flushChain: Promise<void> = Promise.resolve()
+  /** Log size of docs this process has loaded or written, for automatic compaction. */
+  private readonly logStats = new Map<string, LogStats>()
+  /** One compaction at a time per doc (single-flight). */
+  private readonly compactions = new Map<string, Promise<CompactionResult>>()
+  private opened = false
+  private closing = false
+
+  constructor(
+    readonly location: string,
+    options: LevelDocStoreOptions = {},
+  ) {
+    this.db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    this.pool = new MergePool(options.mergeThreads ?? 1)
+    this.flushIntervalMs = options.flushIntervalMs ?? 100
+    this.compactLogEntries = options.compactLogEntries ?? 500
+    this.compactLogBytes = options.compactLogBytes ?? 4 * 1024 * 1024
+    this.observer = options.observer ?? {}
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.closing
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
+        throw new StoreLockedError(`${this.location} is in use by another process (LevelDB lock held)`)
+      }
+      throw new Error(`cannot open LevelDB at ${this.location}: ${cause?.message ?? String(error)}`)
+    }
+    // A boot id greater than every earlier one keeps log keys unique across restarts even
+    // if the wall clock went backwards.
+    const previous = await this.db.get(BOOT_KEY)
+    const previousBoot = previous ? Number.parseInt(Buffer.from(previous).toString(), 16) : 0
+    const boot = Math.max(Date.now(), previousBoot + 1)
+    this.bootId = boot.toString(16).padStart(12, '0')
+    await this.db.put(BOOT_KEY, Buffer.from(this.bootId))
+    this.opened = true
+  }
+
+  async load(docName: string): Promise<LoadedDoc> {
+    assertDocName(docName)
+    this.assertOpen()
+    // A room reloaded right after it unloaded may still have entries queued or being
+    // written; write them first so the read below sees them.
+    if (this.pendingDocs.has(docName) || this.writingDocs.has(docName)) await this.flush()
+    const { snapshot, log } = await this.readDoc(docName)
+    const updates = snapshot
+      ? [snapshot, ...log.map((entry) => entry.value)]
+      : log.map((entry) => entry.value)
+    const stats = { entries: log.length, bytes: totalBytes(log.map((entry) => entry.value)) }
+    this.logStats.set(docName, stats)
+    const update = updates.length === 0 ? EMPTY_UPDATE : await this.pool.merge(updates)
+    this.maybeScheduleCompaction(docName, stats)
+    return {
+      update,
+      snapshotBytes: snapshot?.byteLength ?? 0,
+      logEntries: stats.entries,
+      logBytes: stats.bytes,
+    }
+  }
+
+  append(docName: string, update: Uint8Array): void {
+    this.assertOpen()
+    this.counter += 1
+    const key = `${docKeyPrefix(docName)}l${this.bootId}${this.counter.toString(16).padStart(8, '0')}`
+    this.pending.push({ key, value: update })
+    this.pendingDocs.add(docName)
+    const stats = this.logStats.get(docName) ?? { entries: 0, bytes: 0 }
+    stats.entries += 1
+    stats.bytes += update.byteLength
+    this.logStats.set(docName, stats)
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined
+      this.flush().catch((error: unknown) => this.observer.onFlushError?.(error))
+    }, this.flushIntervalMs)
+  }
+
+  flush(): Promise<void> {
+    // Chained so flushes never overlap and a caller's flush covers everything appended
+    // before it was called.
+    const next = this.flushChain.then(() => this.writePending())
+    this.flushChain = next.catch(() => undefined)
+    return next
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    const docs = this.pendingDocs
+    this.pending = []
+    this.pendingDocs = new Set()
+    this.writingDocs = docs
+    const started = performance.now()
+    try {
+      await this.db.batch(
+        batch.map((entry) => ({ type: 'put' as const, key: entry.key, value: entry.value })),
+      )
+    } catch (error) {
+      // Keep the entries (in front, though order does not matter to Yjs) and retry soon:
+      // an update is never dropped because one write failed.
+      this.pending = batch.concat(this.pending)
+      for (const doc of docs) this.pendingDocs.add(doc)
+      this.flushTimer ??= setTimeout(
+        () => {
+          this.flushTimer = undefined
+          this.flush().catch((retryError: unknown) => this.observer.onFlushError?.(retryError))
+        },
+        Math.max(this.flushIntervalMs, 250),
+      )
+      throw error
+    } finally {
+      this.writingDocs = new Set()
+    }
+    this.observer.onFlush?.(
+      (performance.now() - started) / 1000,
+      batch.length,
+      totalBytes(batch.map((e) => e.value)),
+    )
+    for (const doc of docs) {
+      const stats = this.logStats.get(doc)
+      if (stats) this.maybeScheduleCompaction(doc, stats)
+    }
+  }
+
+  private maybeScheduleCompaction(docName: string, stats: LogStats): void {
+    if (this.compactLogBytes === 0 || this.closing) return
+    if (stats.entries < this.compactLogEntries && stats.bytes < this.compactLogBytes) return
+    if (this.compactions.has(docName)) return
+    this.compact(docName).catch((error: unknown) => this.observer.onCompactionError?.(docName, error))
+  }
+
+  compact(docName: string, options: CompactionOptions = {}): Promise<CompactionResult> {
+    assertDocName(docName)
+    this.assertOpen()
+    const running = this.compactions.get(docName)
+    if (running && !options.dryRun) return running
+    const task = this.runCompaction(docName, options).finally(() => {
+      if (this.compactions.get(docName) === task) this.compactions.delete(docName)
+    })
+    if (!options.dryRun) this.compactions.set(docName, task)
+    return task
+  }
+
+  private async runCompaction(docName: string, options: CompactionOptions): Promise<CompactionResult> {
+    const started = performance.now()
+    // Everything appended before this call must be in the log we merge.
+    await this.flush()
+    const { snapshot, log } = await this.readDoc(docName)
+    const logBytes = totalBytes(log.map((entry) => entry.value))
+    const bytesBefore = (snapshot?.byteLength ?? 0) + logBytes
+    if (log.length === 0) {
+      return {
+        docName,
+        compacted: false,
+        logEntriesMerged: 0,
+        bytesBefore,
+        bytesAfter: bytesBefore,
+        durationMs: performance.now() - started,
+      }
+    }
+    const inputs = snapshot ? [snapshot, ...log.map((entry) => entry.value)] : log.map((entry) => entry.value)
+    const compacted = await this.pool.compact(inputs, options.gc ?? true)
+    if (!options.dryRun) {
+      // One atomic batch: the new snapshot appears exactly when the merged entries vanish.
+      await this.db.batch([
+        { type: 'put', key: snapshotKey(docName), value: compacted.snapshot },
+        ...log.map((entry) => ({ type: 'del' as const, key: entry.key })),
+      ])
+      const stats = this.logStats.get(docName)
+      if (stats) {
+        stats.entries = Math.max(0, stats.entries - log.length)
+        stats.bytes = Math.max(0, stats.bytes - logBytes)
+      }
+    }
+    const result: CompactionResult = {
+      docName,
+      compacted: !options.dryRun,
+      logEntriesMerged: log.length,
+      bytesBefore,
+      bytesAfter: compacted.snapshot.byteLength,
+      durationMs: performance.now() - started,
+    }
+    if (!options.dryRun) this.observer.onCompaction?.(result)
+    return result
+  }
+
+  async *listDocs(options: { prefix?: string } = {}): AsyncIterable<DocStats> {
+    this.assertOpen()
+    const prefix = `${DOC_PREFIX}${options.prefix ?? ''}`
+    let current: { docName: string; snapshotBytes: number; logEntries: number; logBytes: number } | undefined
+    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) {
+      const end = key.indexOf(SEP, DOC_PREFIX.length)
+      if (end < 0) continue
+      const docName = key.slice(DOC_PREFIX.length, end)
+      if (current?.docName !== docName) {
+        if (current) yield current
+        current = { docName, snapshotBytes: 0, logEntries: 0, logBytes: 0 }
+      }
+      if (key[end + 1] === 's') current.snapshotBytes = value.byteLength
+      else {
+        current.logEntries += 1
+        current.logBytes += value.byteLength
+      }
+    }
+    if (current) yield current
+  }
+
+  async verify(docName: string): Promise<string | undefined> {
+    assertDocName(docName)
+    this.assertOpen()
+    const { snapshot, log } = await this.readDoc(docName)
+    const entries = snapshot ? [{ key: snapshotKey(docName), value: snapshot }, ...log] : log
+    for (const entry of entries) {
+      try {
+        Y.decodeUpdate(entry.value)
+      } catch (error) {
+        const what = entry.key.endsWith(`${SEP}s`) ? 'snapshot' : `log entry ${entry.key.slice(-20)}`
+        return `${what} does not decode: ${error instanceof Error ? error.message : String(error)}`
+      }
+    }
+    try {
+      await this.pool.merge(entries.map((entry) => entry.value))
+    } catch (error) {
+      return `entries do not merge: ${error instanceof Error ? error.message : String(error)}`
+    }
+    return undefined
+  }
+
+  evict(docName: string): void {
+    if (!this.pendingDocs.has(docName) && !this.compactions.has(docName)) this.logStats.delete(docName)
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened || this.closing) return
+    this.closing = true
+    if (this.flushTimer) clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    await this.flush()
+    await Promise.allSettled(this.compactions.values())
+    await this.pool.close()
+    await this.db.close()
+  }
+
+  private async readDoc(docName: string): Promise<{ snapshot: Uint8Array | undefined; log: PendingEntry[] }> {
+    let snapshot: Uint8Array | undefined
+    const log: PendingEntry[] = []
+    const snapKey = snapshotKey(docName)
+    for await (const [key, value] of this.db.iterator(docRange(docName))) {
+      if (key === snapKey) snapshot = value
+      else log.push({ key, value })
+    }
+    return { snapshot, log }
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) throw new Error('store is not open')
+  }
+}

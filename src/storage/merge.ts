@@ -1,0 +1,59 @@
+/**
+ * Pure functions that turn a doc's stored updates (snapshot + log) into one update. They
+ * run inside the worker pool for anything big, so they must not import anything with I/O.
+ */
+import * as Y from 'yjs'
+
+export interface CompactedDoc {
+  /** The whole document as one update. */
+  readonly snapshot: Uint8Array
+  readonly stateVector: Uint8Array
+}
+
+export class VerificationError extends Error {
+  override name = 'VerificationError'
+}
+
+/** Merges updates without building a document: cheap, keeps deleted content. */
+export function mergeStoredUpdates(updates: readonly Uint8Array[]): Uint8Array {
+  if (updates.length === 1) return updates[0]!
+  return Y.mergeUpdates(updates as Uint8Array[])
+}
+
+function loadDoc(update: Uint8Array, gc: boolean): Y.Doc {
+  const doc = new Y.Doc({ gc })
+  Y.applyUpdate(doc, update)
+  return doc
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
+}
+
+/**
+ * Merges updates into one snapshot; with `gc`, deleted content is garbage-collected by
+ * round-tripping through a Y.Doc. Before returning, it proves the snapshot encodes the same
+ * document: a fresh doc loaded from the original updates and one loaded from the snapshot
+ * must have equal state vectors and byte-identical full encodings (content, delete set and
+ * any pending updates with missing dependencies). Throws VerificationError otherwise, so
+ * callers never delete a log that the snapshot does not cover.
+ */
+export function compactUpdates(updates: readonly Uint8Array[], gc: boolean): CompactedDoc {
+  const merged = mergeStoredUpdates(updates)
+  const original = loadDoc(merged, gc)
+  const snapshot = gc ? Y.encodeStateAsUpdate(original) : merged
+  const reloaded = loadDoc(snapshot, gc)
+  try {
+    const stateVector = Y.encodeStateVector(original)
+    if (!bytesEqual(stateVector, Y.encodeStateVector(reloaded))) {
+      throw new VerificationError('compacted snapshot has a different state vector')
+    }
+    if (!bytesEqual(Y.encodeStateAsUpdate(original), Y.encodeStateAsUpdate(reloaded))) {
+      throw new VerificationError('compacted snapshot encodes different content')
+    }
+    return { snapshot, stateVector }
+  } finally {
+    original.destroy()
+    reloaded.destroy()
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * One client WebSocket: decodes and validates its messages before the room sees them,
+ * enforces its rate limit and send budget, and closes it with a meaningful code. A problem
+ * with one connection closes that connection only.
+ */
+import { randomBytes } from 'node:crypto'
+import type { WebSocket } from 'ws'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import { CloseCode, type CloseCodeName, closeReason } from '../protocol/close-codes.js'
+import { type ClientMessage, decodeClientMessage } from '../protocol/messages.js'
+import type { OutgoingType, Room, RoomConnection } from '../room/room.js'
+import { TokenBucket } from './token-bucket.js'
+
+/** What the handshake granted this connection. */
+export interface AccessGrant {
+  readonly readOnly: boolean
+  /** Unix ms when the token expires; the connection is closed then. */
+  readonly expiresAt?: number | undefined
+  /** The token's `sub`, for revocation and logs. */
+  readonly subject?: string | undefined
+}
+
+export interface ConnectionLimits {
+  readonly maxBufferedBytes: number
+  readonly maxMessagesPerSecond: number
+}
+
+/** After a close frame is queued, wait this long for the peer before cutting the socket. */
+const CLOSE_GRACE_MS = 1000
+
+export class Connection implements RoomConnection {
+  readonly id = randomBytes(6).toString('hex')
+  readonly awarenessIds = new Set<number>()
+  readonly readOnly: boolean
+  readonly subject: string | undefined
+  /** Heartbeat: set by a pong, cleared by each ping. */
+  alive = true
+  private closed = false
+  private readonly rate: TokenBucket | undefined
+  private expiryTimer: NodeJS.Timeout | undefined
+  private readonly logger: Logger
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly room: Room,
+    grant: AccessGrant,
+    private readonly limits: ConnectionLimits,
+    private readonly metrics: Metrics,
+    logger: Logger,
+    private readonly onClosed: (connection: Connection) => void,
+  ) {
+    this.readOnly = grant.readOnly
+    this.subject = grant.subject
+    this.logger = logger.child({ conn: this.id, doc: room.docName, sub: grant.subject })
+    if (limits.maxMessagesPerSecond > 0) {
+      this.rate = new TokenBucket(limits.maxMessagesPerSecond * 2, limits.maxMessagesPerSecond)
+    }
+    if (grant.expiresAt !== undefined) {
+      // setTimeout overflows past ~24.8 days; such a token outlives any realistic connection.
+      const delay = Math.min(Math.max(0, grant.expiresAt - Date.now()), 2 ** 31 - 1)
+      this.expiryTimer = setTimeout(() => this.close('tokenExpired'), delay)
+    }
+    ws.on('message', this.onMessage)
+    ws.on('pong', () => {
+      this.alive = true
+    })
+    ws.on('error', this.onError)
+    ws.on('close', this.onClose)
+  }
+
+  /** Joins the room; from here on the client receives the doc and broadcasts. */
+  start(): void {
+    this.room.addConnection(this)
+    this.logger.debug({ readOnly: this.readOnly }, 'connection opened')
+  }
+
+  send(message: Uint8Array, type: OutgoingType): void {
+    if (this.closed) return
+    // A client that does not read would make ws buffer without bound. Updates cannot be
+    // skipped for one client without it missing data, so cut it off; it resyncs by state
+    // vector when it reconnects.
+    if (this.ws.bufferedAmount + message.byteLength > this.limits.maxBufferedBytes) {
+      this.metrics.slowClientDrops.inc()
+      this.logger.warn({ buffered: this.ws.bufferedAmount }, 'client too slow, closing')
+      this.close('tryAgainLater')
+      return
+    }
+    this.ws.send(message, { binary: true })
+    this.metrics.messagesOut.inc({ type })
+    this.metrics.bytesOut.inc({ type }, message.byteLength)
+  }
+
+  /** Closes with a documented code; safe to call more than once. */
+  close(code: CloseCodeName, detail?: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.metrics.closes.inc({ reason: code })
+    const level = code === 'serviceRestart' || code === 'normal' ? 'debug' : 'info'
+    this.logger[level]({ code: CloseCode[code], reason: code, detail }, 'closing connection')
+    this.ws.close(CloseCode[code], closeReason[code])
+    // A peer that never answers the close handshake (or never drains its buffer) must not
+    // hold the socket and its buffered bytes.
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+    this.detach()
+  }
+
+  /** Heartbeat tick: a connection that did not answer the previous ping is dead. */
+  heartbeat(): void {
+    if (this.closed) return
+    if (!this.alive) {
+      this.logger.info('no pong since last ping, terminating')
+      this.metrics.closes.inc({ reason: 'heartbeatTimeout' })
+      this.closed = true
+      this.ws.terminate()
+      this.detach()
+      return
+    }
+    this.alive = false
+    this.ws.ping()
+  }
+
+  private readonly onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+    if (this.closed) return
+    const bytes = toBytes(data)
+    if (!isBinary) {
+      this.reject('text-frame', bytes.byteLength)
+      this.close('unsupportedData', 'text frames are not part of the protocol')
+      return
+    }
+    if (this.rate && !this.rate.take()) {
+      this.reject('rate-limited', bytes.byteLength)
+      this.close('policyViolation')
+      return
+    }
+    const decoded = decodeClientMessage(bytes)
+    if (!decoded.ok) {
+      this.reject(decoded.reason, bytes.byteLength)
+      this.close('protocolError', decoded.detail)
+      return
+    }
+    const message = decoded.message
+    this.metrics.messagesIn.inc({ type: message.kind })
+    this.metrics.bytesIn.inc({ type: message.kind }, bytes.byteLength)
+    if (message.kind === 'ignored') {
+      this.metrics.rejectedInputs.inc({ reason: 'unknown-type' })
+      return
+    }
+    this.dispatch(message)
+  }
+
+  private dispatch(message: ClientMessage): void {
+    try {
+      this.room.handleMessage(this, message)
+    } catch (error) {
+      // A bug or an unexpected Yjs failure: this connection goes, the room stays.
+      this.logger.error({ err: error, kind: message.kind }, 'message handling failed')
+      this.metrics.rejectedInputs.inc({ reason: 'handler-error' })
+      this.close('internalError')
+    }
+  }
+
+  private reject(reason: string, bytes: number): void {
+    this.metrics.rejectedInputs.inc({ reason })
+    this.logger.info({ reason, bytes }, 'rejected client message')
+  }
+
+  private readonly onError = (error: Error & { code?: string }): void => {
+    // ws emits 'error' for protocol violations (e.g. a frame over maxPayload) and then
+    // closes the socket itself (1009, 1002); without this listener the process would crash.
+    const reason = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too-big' : 'ws-error'
+    this.metrics.rejectedInputs.inc({ reason })
+    if (reason === 'too-big') this.metrics.closes.inc({ reason: 'messageTooBig' })
+    this.logger.info({ code: error.code, err: error.message }, 'socket error')
+    this.closed = true
+    this.detach()
+  }
+
+  private readonly onClose = (): void => {
+    this.closed = true
+    this.detach()
+  }
+
+  private detached = false
+
+  /** Leaves the room exactly once, however the connection ended. */
+  private detach(): void {
+    if (this.detached) return
+    this.detached = true
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.room.removeConnection(this)
+    this.onClosed(this)
+  }
+}
+
+function toBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return data
+}

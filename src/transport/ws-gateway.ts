@@ -1,0 +1,180 @@
+/**
+ * The HTTP upgrade path: everything that can refuse a client does so here, with an HTTP
+ * status, before a WebSocket exists (bad doc name 400, auth 401/403, limits 503). Then the
+ * room is loaded — so the first sync message is only sent from a complete document — and
+ * the socket is handed to a Connection. Also runs the heartbeat over all connections.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import { docNameFromPath, docNameProblem } from '../doc-name.js'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { CloseCodeName } from '../protocol/close-codes.js'
+import { type RoomRegistry, TooManyDocsError } from '../room/room-registry.js'
+import type { Authorizer } from './authorizer.js'
+import { Connection, type ConnectionLimits } from './connection.js'
+
+export interface WsGatewayOptions {
+  readonly registry: RoomRegistry
+  readonly authorizer: Authorizer
+  readonly metrics: Metrics
+  readonly logger: Logger
+  readonly maxMessageBytes: number
+  readonly heartbeatMs: number
+  readonly maxConnections: number
+  readonly maxConnectionsPerDoc: number
+  readonly limits: ConnectionLimits
+}
+
+export class WsGateway {
+  private readonly wss: WebSocketServer
+  private readonly connections = new Set<Connection>()
+  private readonly heartbeat: NodeJS.Timeout
+  private accepting = true
+
+  constructor(private readonly options: WsGatewayOptions) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxMessageBytes,
+      // permessage-deflate fragments memory badly under load (ws README); Yjs updates are small.
+      perMessageDeflate: false,
+      clientTracking: false,
+      // Browsers cannot set headers on a WebSocket, so a token may ride in the subprotocol
+      // list as `yauth-<JWT>`; it must be echoed back or the browser aborts the handshake.
+      handleProtocols: (protocols) => {
+        for (const protocol of protocols) if (protocol.startsWith('yauth-')) return protocol
+        return false
+      },
+    })
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) connection.heartbeat()
+    }, options.heartbeatMs)
+    this.heartbeat.unref()
+  }
+
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  /** Stops taking new WebSockets (drain and shutdown); upgrades get 503. */
+  stopAccepting(): void {
+    this.accepting = false
+  }
+
+  /** Connections matching `filter` are closed with `code` (they may reconnect). */
+  closeWhere(code: CloseCodeName, filter: (connection: Connection) => boolean): number {
+    let count = 0
+    for (const connection of [...this.connections]) {
+      if (filter(connection)) {
+        connection.close(code)
+        count += 1
+      }
+    }
+    return count
+  }
+
+  readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', (error) => this.options.logger.debug({ err: error.message }, 'upgrade socket error'))
+    this.upgrade(request, socket, head).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'upgrade failed')
+      refuse(socket, 500, 'internal error')
+    })
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { metrics, registry } = this.options
+    const docName = docNameFromPath(request.url ?? '')
+    const problem = docName === undefined ? 'malformed path' : docNameProblem(docName)
+    if (docName === undefined || problem) {
+      metrics.upgradesRejected.inc({ reason: 'bad-doc-name' })
+      return refuse(socket, 400, problem ?? 'bad request')
+    }
+    if (!this.accepting) {
+      metrics.upgradesRejected.inc({ reason: 'draining' })
+      return refuse(socket, 503, 'server is restarting', { 'Retry-After': '1' })
+    }
+    const auth = await this.options.authorizer.authorize(request, docName)
+    if (!auth.ok) {
+      metrics.authFailures.inc({ reason: auth.reason })
+      metrics.upgradesRejected.inc({ reason: auth.status === 401 ? 'unauthenticated' : 'forbidden' })
+      this.options.logger.info({ doc: docName, reason: auth.reason }, 'upgrade refused by auth')
+      return refuse(socket, auth.status, auth.status === 401 ? 'unauthorized' : 'forbidden')
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      metrics.upgradesRejected.inc({ reason: 'max-connections' })
+      return refuse(socket, 503, 'too many connections', { 'Retry-After': '5' })
+    }
+    let room: Awaited<ReturnType<RoomRegistry['acquire']>>
+    try {
+      room = await registry.acquire(docName)
+    } catch (error) {
+      if (error instanceof TooManyDocsError) {
+        metrics.upgradesRejected.inc({ reason: 'max-docs' })
+        return refuse(socket, 503, 'too many open documents', { 'Retry-After': '5' })
+      }
+      metrics.upgradesRejected.inc({ reason: 'load-failed' })
+      this.options.logger.error({ doc: docName, err: error }, 'document failed to load')
+      return refuse(socket, 503, 'document unavailable', { 'Retry-After': '5' })
+    }
+    if (room.connectionCount >= this.options.maxConnectionsPerDoc) {
+      registry.release(room)
+      metrics.upgradesRejected.inc({ reason: 'max-connections-per-doc' })
+      return refuse(socket, 503, 'too many connections to this document', { 'Retry-After': '5' })
+    }
+    // The client may have given up while the document loaded.
+    if (socket.destroyed || !this.accepting) {
+      registry.release(room)
+      if (!socket.destroyed) refuse(socket, 503, 'server is restarting')
+      return
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new Connection(
+        ws,
+        room,
+        auth.grant,
+        this.options.limits,
+        metrics,
+        this.options.logger,
+        (closed) => {
+          this.connections.delete(closed)
+          metrics.connections.set(this.connections.size)
+          registry.release(closed.room)
+        },
+      )
+      this.connections.add(connection)
+      metrics.connections.set(this.connections.size)
+      metrics.connectionsTotal.inc()
+      connection.start()
+    })
+  }
+
+  /** Closes every connection with `code` and stops the heartbeat. */
+  close(code: CloseCodeName): void {
+    this.accepting = false
+    clearInterval(this.heartbeat)
+    for (const connection of [...this.connections]) connection.close(code)
+    this.wss.close()
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+function refuse(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: text/plain; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ]
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`)
+}
