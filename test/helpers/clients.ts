@@ -2,10 +2,11 @@
  * Real y-websocket providers over real sockets. `disableBc: true` always: otherwise
  * providers in one process sync through BroadcastChannel and bypass the server.
  */
+
+import { onTestFinished } from 'vitest'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { onTestFinished } from 'vitest'
 import { waitFor } from './wait.js'
 
 export interface TestClient {
@@ -60,7 +61,8 @@ export async function waitForConvergence(docs: readonly Y.Doc[], timeoutMs = 15_
       const first = Y.encodeStateVector(docs[0]!)
       const firstText = JSON.stringify(docs[0]!.toJSON())
       return docs.every(
-        (doc) => Buffer.compare(Y.encodeStateVector(doc), first) === 0 && JSON.stringify(doc.toJSON()) === firstText,
+        (doc) =>
+          Buffer.compare(Y.encodeStateVector(doc), first) === 0 && JSON.stringify(doc.toJSON()) === firstText,
       )
     },
     { timeoutMs, what: 'documents to converge' },

@@ -88,7 +88,9 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
       const match = /"port":(\d+)/.exec(line)
       if (match && line.includes('listening')) resolve(Number(match[1]))
     })
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${logs.join('\n')}`)))
+    void exited.then((code) =>
+      reject(new Error(`server exited (${code}) before listening:\n${logs.join('\n')}`)),
+    )
   })
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/config/config.js'
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      host: 'localhost',
+      port: 1234,
+      dataDir: './data',
+      redisUrl: undefined,
+      maxMessageBytes: 8 * 1024 * 1024,
+      maxDocBytes: 64 * 1024 * 1024,
+      logLevel: 'info',
+    })
+    expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
+    [{ REDIS_URL: 'not a url' }, /REDIS_URL is not a valid URL/],
+    [{ REDIS_URL: 'http://x:1' }, /REDIS_URL must start with redis:\/\//],
+    [{ REDIS_CLUSTER_NODES: 'a:1,b' }, /REDIS_CLUSTER_NODES entries must be host:port/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ AUTH_SECRET: 'short' }, /AUTH_SECRET must be at least 32 bytes/],
+    [{ MAX_MESSAGE_BYTES: '-1' }, /MAX_MESSAGE_BYTES must be a whole number/],
+    [{ INSTANCE_ID: 'has space' }, /INSTANCE_ID/],
+  ])('rejects %o', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError)
+    expect(() => loadConfig(env)).toThrow(message)
+  })
+
+  it('never prints a Redis password in an error', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://user:hunter2@' })).toThrow(/^(?!.*hunter2)/)
+  })
+
+  it('parses cluster nodes', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, [::1]:7001' }).redisClusterNodes).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+    ])
+  })
+})

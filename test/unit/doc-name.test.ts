@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest'
+import { docNameFromPath, docNameProblem } from '../../src/doc-name.js'
+
+describe('doc names', () => {
+  it('accepts names with slashes, unicode and spaces', () => {
+    for (const name of ['a', 'team/notes/2026', 'Grüße 👋', 'x'.repeat(512)])
+      expect(docNameProblem(name)).toBeUndefined()
+  })
+
+  it('rejects empty, too long, control characters and lone surrogates', () => {
+    expect(docNameProblem('')).toMatch(/empty/)
+    expect(docNameProblem('x'.repeat(513))).toMatch(/longer/)
+    expect(docNameProblem('é'.repeat(257))).toMatch(/longer/)
+    expect(docNameProblem('a\u0000b')).toMatch(/control/)
+    expect(docNameProblem('a\nb')).toMatch(/control/)
+    expect(docNameProblem('a\uD800b')).toMatch(/Unicode/)
+  })
+
+  it('decodes the request path without the query', () => {
+    expect(docNameFromPath('/team%2Fnotes?token=x')).toBe('team/notes')
+    expect(docNameFromPath('/a/b/c')).toBe('a/b/c')
+    expect(docNameFromPath('/%E0%A4%A')).toBeUndefined()
+    expect(docNameFromPath('no-slash')).toBeUndefined()
+  })
+})
