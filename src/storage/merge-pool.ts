@@ -6,8 +6,16 @@ import { Piscina } from 'piscina'
 import { type CompactedDoc, compactUpdates, mergeStoredUpdates } from './merge.js'
 import type { MergeTask } from './merge-worker.js'
 
-/** Below this many input bytes the work is done on the calling thread. */
-const INLINE_LIMIT_BYTES = 256 * 1024
+/**
+ * Work this small is done on the calling thread: both bounds matter, since merge cost
+ * grows with the number of updates as well as with their bytes.
+ */
+const INLINE_LIMIT_BYTES = 64 * 1024
+const INLINE_LIMIT_UPDATES = 64
+
+function runsInline(updates: readonly Uint8Array[]): boolean {
+  return updates.length <= INLINE_LIMIT_UPDATES && totalBytes(updates) < INLINE_LIMIT_BYTES
+}
 
 export class MergePool {
   private pool: Piscina | undefined
@@ -30,13 +38,14 @@ export class MergePool {
   }
 
   async merge(updates: Uint8Array[]): Promise<Uint8Array> {
-    if (totalBytes(updates) < INLINE_LIMIT_BYTES) return mergeStoredUpdates(updates)
+    if (updates.length === 1) return updates[0]!
+    if (runsInline(updates)) return mergeStoredUpdates(updates)
     const task: MergeTask = { op: 'merge', updates }
     return (await this.getPool().run(task)) as Uint8Array
   }
 
   async compact(updates: Uint8Array[], gc: boolean): Promise<CompactedDoc> {
-    if (totalBytes(updates) < INLINE_LIMIT_BYTES) return compactUpdates(updates, gc)
+    if (runsInline(updates)) return compactUpdates(updates, gc)
     const task: MergeTask = { op: 'compact', updates, gc }
     return (await this.getPool().run(task)) as CompactedDoc
   }

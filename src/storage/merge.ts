@@ -14,10 +14,25 @@ export class VerificationError extends Error {
   override name = 'VerificationError'
 }
 
-/** Merges updates without building a document: cheap, keeps deleted content. */
+/**
+ * How many updates one Y.mergeUpdates call takes. Its cost grows much faster than linearly
+ * with the number of inputs (10k typing updates: ~14 s in one call, ~0.3 s merged 64 at a
+ * time, measured on the CI box), so merge in a tree of small groups.
+ */
+const MERGE_FAN_IN = 64
+
+/** Merges updates without building a document; keeps deleted content. */
 export function mergeStoredUpdates(updates: readonly Uint8Array[]): Uint8Array {
-  if (updates.length === 1) return updates[0]!
-  return Y.mergeUpdates(updates as Uint8Array[])
+  let layer = updates as Uint8Array[]
+  while (layer.length > 1) {
+    const next: Uint8Array[] = []
+    for (let i = 0; i < layer.length; i += MERGE_FAN_IN) {
+      const group = layer.slice(i, i + MERGE_FAN_IN)
+      next.push(group.length === 1 ? group[0]! : Y.mergeUpdates(group))
+    }
+    layer = next
+  }
+  return layer[0] ?? Y.mergeUpdates([])
 }
 
 function loadDoc(update: Uint8Array, gc: boolean): Y.Doc {
