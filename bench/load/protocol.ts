@@ -88,6 +88,7 @@ export interface Methods {
   closeAll: [Record<string, never>, { closed: number }]
   populate: [PopulateParams, PopulateResult]
   coldSync: [ColdSyncParams, { ms: number }]
+  bigPrepare: [{ bytes: number }, { length: number }]
   bigLoad: [BigLoadParams, BigLoadResult]
 }
 export type Method = keyof Methods
