@@ -3,7 +3,8 @@
  * ours and peers alike, so all are observed the same way without touching their code.
  *
  * On SIGUSR2 it writes one JSON line to $BENCH_PROBE_FILE: cumulative CPU time, memory,
- * and event-loop delay percentiles since the previous SIGUSR2, then resets the histogram.
+ * and event-loop delay percentiles since the previous SIGUSR2 (timer lateness beyond the
+ * 10 ms sampling interval), then resets the histogram.
  * The harness sends the signal at the start and end of each measured window.
  */
 import { writeFileSync } from 'node:fs'
@@ -11,14 +12,16 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const file = process.env.BENCH_PROBE_FILE
 if (file) {
-  const eld = monitorEventLoopDelay({ resolution: 5 })
+  // The histogram records whole timer intervals, so subtract the resolution to get the delay.
+  const RESOLUTION_MS = 10
+  const eld = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
   eld.enable()
   let seq = 0
   process.on('SIGUSR2', () => {
     seq += 1
     const cpu = process.cpuUsage()
     const mem = process.memoryUsage()
-    const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS)
     const sample = {
       seq,
       cpuUs: cpu.user + cpu.system,

@@ -104,7 +104,8 @@ function ratio(ours: TargetRun | undefined, peer: TargetRun | undefined, m: Metr
 /** Markdown tables for every scenario variant. */
 export function markdownTables(result: RunResult): string {
   const targets = result.meta.targets.map((t) => t.id)
-  const peers = targets.filter((t) => t !== 'ours')
+  // Ratio columns only when ours was selected (it may still be skipped: then they read n/a).
+  const peers = targets.includes('ours') ? targets.filter((t) => t !== 'ours') : []
   const lines: string[] = []
   for (const sc of result.scenarios) {
     lines.push(`### ${sc.title}`, '', sc.method, '')

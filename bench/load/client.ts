@@ -74,6 +74,7 @@ export function createClient(protocol: Protocol, url: string, room: string, doc:
     WebSocketPolyfill: WebSocket,
     // Same reconnect policy as y-websocket's client (100 ms doubling, 2.5 s cap), no jitter.
     delay: 100,
+    minDelay: 100,
     factor: 2,
     maxDelay: 2500,
     jitter: false,
