@@ -52,6 +52,6 @@ export function windowParams(
   rate = RATE,
 ): { rate: number; warmupMs: number; durationMs: number; drainMs: number } {
   return quick
-    ? { rate, warmupMs: 500, durationMs: 2000, drainMs: 2000 }
+    ? { rate, warmupMs: 500, durationMs: 1500, drainMs: 2000 }
     : { rate, warmupMs: 1500, durationMs: 8000, drainMs: 5000 }
 }

@@ -2,7 +2,7 @@
 import { type Ctx, type Metrics, type Scenario, sleep, type Variant } from './scenario.js'
 
 const SEED_EDITS = 2000
-const SETTLE_MS = 1500
+const SETTLE_MS = 1000
 
 export const memory: Scenario = {
   id: 'memory',
@@ -24,7 +24,7 @@ export const memory: Scenario = {
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const out: Metrics[] = []
     const protocol = ctx.target.protocol
-    for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let rep = 0; rep < ctx.heavyReps; rep++) {
       const conns = v.params.conns!
       const docs = v.params.docs!
       const lg = ctx.loadGen()

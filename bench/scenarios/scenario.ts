@@ -59,6 +59,11 @@ export class Ctx {
     readonly compact: ((dataDir: string) => Promise<string | null>) | undefined,
   ) {}
 
+  /** Repetitions for the slow scenarios (several server restarts each): one in quick mode. */
+  get heavyReps(): number {
+    return this.quick ? 1 : this.reps
+  }
+
   get serverCpu(): number | undefined {
     return this.pin && canPin() ? SERVER_CPU : undefined
   }

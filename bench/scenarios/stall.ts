@@ -22,7 +22,7 @@ export const stall: Scenario = {
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const out: Metrics[] = []
     const protocol = ctx.target.protocol
-    for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let rep = 0; rep < ctx.heavyReps; rep++) {
       const server = await ctx.server()
       const lg = ctx.loadGen()
       const big = ctx.loadGen()
@@ -41,10 +41,10 @@ export const stall: Scenario = {
       const base = await measureTyping(
         lg,
         [server],
-        { rate: 50, warmupMs: 500, durationMs: ctx.quick ? 1500 : 4000, drainMs: 2000 },
+        { rate: 50, warmupMs: 500, durationMs: ctx.quick ? 1000 : 4000, drainMs: 2000 },
         60_000,
       )
-      const windowMs = ctx.quick ? 4000 : 12_000
+      const windowMs = ctx.quick ? 3000 : 12_000
       const during = measureTyping(
         lg,
         [server],
