@@ -50,12 +50,12 @@ export const throughput: Scenario = {
       )
       let best: Metrics | undefined
       const steps: string[] = []
-      const maxSteps = ctx.quick ? 7 : 14
+      const maxSteps = ctx.quick ? 7 : 12
       let rate = ctx.quick ? 200 : 100
       for (let step = 0; step < maxSteps; step++) {
         const params = ctx.quick
           ? { rate, warmupMs: 300, durationMs: 1000, drainMs: 1000 }
-          : { rate, warmupMs: 1000, durationMs: 4000, drainMs: 3000 }
+          : { rate, warmupMs: 500, durationMs: 2500, drainMs: 2000 }
         const m = await measureTyping(lg, [server], params, 60_000)
         const lm = latencyMetrics(m)
         const ok = lm.p99! <= P99_LIMIT_MS && lm.reach! >= 99 && m.res.achievedRate >= 0.9 * rate
