@@ -1,0 +1,37 @@
+/**
+ * Preloaded into every server process under test (`node --import tsx --import probe.ts`),
+ * ours and peers alike, so all are observed the same way without touching their code.
+ *
+ * On SIGUSR2 it writes one JSON line to $BENCH_PROBE_FILE: cumulative CPU time, memory,
+ * and event-loop delay percentiles since the previous SIGUSR2 (timer lateness beyond the
+ * 10 ms sampling interval), then resets the histogram.
+ * The harness sends the signal at the start and end of each measured window.
+ */
+import { writeFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+const file = process.env.BENCH_PROBE_FILE
+if (file) {
+  // The histogram records whole timer intervals, so subtract the resolution to get the delay.
+  const RESOLUTION_MS = 10
+  const eld = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+  eld.enable()
+  let seq = 0
+  process.on('SIGUSR2', () => {
+    seq += 1
+    const cpu = process.cpuUsage()
+    const mem = process.memoryUsage()
+    const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e3) / 1e3 - RESOLUTION_MS)
+    const sample = {
+      seq,
+      cpuUs: cpu.user + cpu.system,
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      eldP50: ms(eld.percentile(50)),
+      eldP99: ms(eld.percentile(99)),
+      eldMax: ms(eld.max),
+    }
+    eld.reset()
+    writeFileSync(file, `${JSON.stringify(sample)}\n`)
+  })
+}

@@ -1,0 +1,133 @@
+/**
+ * What the harness needs from a server under test: start it as its own process on a
+ * loopback port, sample it through the probe, stop it. One implementation per server.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { freePort, type Spawned, sleep, spawnTracked, stopProcess, waitFor, waitForPort } from '../proc.js'
+
+/** Wire protocol spoken by the server, which decides the client adapter. */
+export type Protocol = 'y-websocket' | 'hocuspocus'
+
+export interface StartOptions {
+  /** Persist to this directory (LevelDB). Omitted = in-memory where the server allows. */
+  dataDir?: string | undefined
+  /** Join a cluster over this Redis. Omitted = single instance. */
+  redisUrl?: string | undefined
+  /** Key prefix for peers that take one, so runs never share Redis keys. */
+  redisPrefix?: string | undefined
+  instanceId?: string | undefined
+  /** CPU to pin the server to (taskset), when available. */
+  cpu?: number | undefined
+}
+
+export interface ProbeSample {
+  seq: number
+  cpuUs: number
+  rss: number
+  heapUsed: number
+  eldP50: number
+  eldP99: number
+  eldMax: number
+}
+
+export interface RunningServer {
+  url: string
+  pid: number
+  /** Asks the probe for a fresh sample (cumulative CPU, memory, event-loop delay since last sample). */
+  sample(): Promise<ProbeSample>
+  stop(): Promise<void>
+  tail(): string
+}
+
+export interface Target {
+  id: string
+  protocol: Protocol
+  version: string
+  supportsCluster: boolean
+  /** Null when runnable, otherwise why this target is skipped. */
+  unavailable(): string | null
+  start(opts: StartOptions): Promise<RunningServer>
+}
+
+const PROBE = fileURLToPath(new URL('../probe.ts', import.meta.url))
+const TSX = import.meta.resolve('tsx')
+
+export function packageVersion(pkg: string): string {
+  const path = fileURLToPath(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url))
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
+}
+
+let probeCounter = 0
+
+/**
+ * Runs `script` with tsx and the probe preloaded, on a port we pick, and waits until the
+ * port accepts connections.
+ */
+export async function launchNode(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+  cpu: number | undefined,
+): Promise<RunningServer> {
+  const port = await freePort()
+  probeCounter += 1
+  const probeFile = `/tmp/bench-probe-${process.pid}-${probeCounter}.json`
+  rmSync(probeFile, { force: true })
+  const proc: Spawned = spawnTracked(process.execPath, ['--import', TSX, '--import', PROBE, script], {
+    cwd,
+    cpu,
+    env: {
+      ...process.env,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      BENCH_PROBE_FILE: probeFile,
+      NODE_ENV: 'production',
+    },
+  })
+  const alive = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null
+  try {
+    await waitForPort(port, 20_000, alive)
+  } catch (err) {
+    await stopProcess(proc, 1000)
+    throw new Error(`${script} did not start: ${(err as Error).message}\n${proc.tail()}`)
+  }
+  const pid = proc.child.pid ?? -1
+  let lastSeq = 0
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    pid,
+    tail: proc.tail,
+    async sample() {
+      // The probe is the node process itself (taskset execs node, so the pid is the same).
+      const want = lastSeq + 1
+      proc.child.kill('SIGUSR2')
+      let parsed: ProbeSample | undefined
+      await waitFor(
+        'probe sample',
+        () => {
+          if (!existsSync(probeFile)) return false
+          try {
+            const s = JSON.parse(readFileSync(probeFile, 'utf8')) as ProbeSample
+            if (s.seq >= want) parsed = s
+          } catch {
+            // The file is being rewritten; poll again.
+          }
+          return parsed !== undefined
+        },
+        30_000,
+        5,
+      )
+      const s = parsed as ProbeSample
+      lastSeq = s.seq
+      return s
+    },
+    async stop() {
+      await stopProcess(proc, 8000)
+      rmSync(probeFile, { force: true })
+      // Give the kernel a moment to release sockets before the next start.
+      await sleep(50)
+    },
+  }
+}
