@@ -1,6 +1,6 @@
 /**
  * Process entry: configuration errors become one line and exit 1; SIGTERM/SIGINT (and an
- * admin drain) close gracefully — stop accepting, flush, close clients with 1012 — and exit
+ * admin drain, which is the same thing: SIGTERM is the drain signal for rolling deploys) close gracefully — stop accepting, flush, close clients with 1012 — and exit
  * 0, with a hard deadline so a stuck shutdown still ends.
  */
 import { createApp } from './app.js'
@@ -42,8 +42,6 @@ async function main(): Promise<void> {
   const app = createApp(config, { relay, onDrain: () => shutdown('admin drain') })
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
-  // A rolling deploy can ask for a drain without an admin token: SIGUSR2.
-  process.on('SIGUSR2', () => shutdown('SIGUSR2 drain'))
   process.on('uncaughtException', (error) => {
     app.logger.fatal({ err: error }, 'uncaught exception')
     shutdown('uncaught exception')
