@@ -1,5 +1,5 @@
 /**
- * Our server, started through its CLI contract: `node --import tsx src/main.ts`, configured
+ * Our server, started through its CLI contract: the compiled `dist/main.js` (built once), configured
  * by HOST, PORT, DATA_DIR, REDIS_URL (set = cluster mode), INSTANCE_ID, LOG_LEVEL.
  * `--ours <dir>` points at another checkout; skipped with a message if src/main.ts is absent.
  */
@@ -10,7 +10,10 @@ import { launchNode, type StartOptions, type Target } from './target.js'
 
 export function oursTarget(dir: string): Target {
   const root = resolve(dir)
-  const main = join(root, 'src', 'main.ts')
+  const source = join(root, 'src', 'main.ts')
+  // Benchmark what `npm start` runs in production: the compiled build, not tsx.
+  const main = join(root, 'dist', 'main.js')
+  let built = false
   let version = 'unknown'
   try {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }
@@ -25,8 +28,12 @@ export function oursTarget(dir: string): Target {
     version,
     supportsCluster: true,
     unavailable: () =>
-      existsSync(main) ? null : `${main} does not exist yet (server core not merged); pass --ours <checkout>`,
+      existsSync(source) ? null : `${source} does not exist yet (server core not merged); pass --ours <checkout>`,
     start(opts: StartOptions) {
+      if (!built) {
+        execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' })
+        built = true
+      }
       const env: Record<string, string> = {
         LOG_LEVEL: 'warn',
         DATA_DIR: opts.dataDir ?? '',

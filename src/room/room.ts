@@ -43,6 +43,8 @@ export type OutgoingType = 'sync-step1' | 'sync-step2' | 'update' | 'awareness'
 
 export const RELAY_ORIGIN = Symbol('relay')
 const LOAD_ORIGIN = Symbol('load')
+/** An update with no structs and an empty delete set encodes as two zero varints. */
+const EMPTY_UPDATE_BYTES = 2
 
 export interface RoomDeps {
   readonly store: DocStore
@@ -149,8 +151,9 @@ export class Room implements RelaySink {
 
   private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {
     if (connection.readOnly) {
-      // Read-only clients still send their (usually empty) sync step 2; never apply it.
-      this.deps.metrics.readOnlyUpdatesDropped.inc()
+      // Every client answers our sync step 1 with a step 2, usually empty ([0, 0]): only
+      // count real edits. Nothing from a read-only connection is ever applied.
+      if (update.byteLength > EMPTY_UPDATE_BYTES) this.deps.metrics.readOnlyUpdatesDropped.inc()
       return
     }
     if (!this.fitsSizeLimit(update.byteLength)) {

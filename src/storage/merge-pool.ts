@@ -17,6 +17,9 @@ function runsInline(updates: readonly Uint8Array[]): boolean {
   return updates.length <= INLINE_LIMIT_UPDATES && totalBytes(updates) < INLINE_LIMIT_BYTES
 }
 
+/** Under tsx/vitest this module is TypeScript; the worker then needs tsx's loader too. */
+const RUNNING_TS = import.meta.url.endsWith('.ts')
+
 export class MergePool {
   private pool: Piscina | undefined
 
@@ -24,17 +27,22 @@ export class MergePool {
 
   private getPool(): Piscina {
     if (!this.pool) {
-      // Under tsx/vitest this module is TypeScript; the worker then needs tsx's loader too.
-      const runningTs = import.meta.url.endsWith('.ts')
       this.pool = new Piscina({
-        filename: new URL(runningTs ? './merge-worker.ts' : './merge-worker.js', import.meta.url).href,
-        minThreads: 0,
+        filename: new URL(RUNNING_TS ? './merge-worker.ts' : './merge-worker.js', import.meta.url).href,
+        // Compiled, one thread is kept warm so the first big load does not also pay a worker's
+        // start-up. Under tsx (tests, dev) a start costs seconds of CPU: start on demand.
+        minThreads: RUNNING_TS ? 0 : 1,
         maxThreads: this.threads,
         idleTimeout: 30_000,
-        execArgv: runningTs ? ['--import', 'tsx'] : [],
+        execArgv: RUNNING_TS ? ['--import', 'tsx'] : [],
       })
     }
     return this.pool
+  }
+
+  /** Starts the worker thread now rather than at the first big merge (compiled builds only). */
+  warm(): void {
+    if (!RUNNING_TS) this.getPool()
   }
 
   async merge(updates: Uint8Array[]): Promise<Uint8Array> {
