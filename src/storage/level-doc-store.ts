@@ -32,6 +32,27 @@ const DOC_PREFIX = `d${SEP}`
 const BOOT_KEY = `m${SEP}boot`
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
+/**
+ * The least string above every string that starts with `prefix`, in LevelDB's order (UTF-8
+ * bytes, which is code point order). `prefix + '\uffff'` is not enough: names starting
+ * with an astral character (an emoji) sort above U+FFFF in UTF-8.
+ */
+export function prefixEnd(prefix: string): string {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) {
+      // Skip the surrogate block: a lone surrogate would be encoded as U+FFFD.
+      return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1)
+    }
+  }
+  throw new RangeError('no key range above an empty or all-U+10FFFF prefix')
+}
+
+function utf8Compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
 export class StoreLockedError extends Error {
   override name = 'StoreLockedError'
 }
@@ -44,6 +65,11 @@ export interface LevelDocStoreOptions {
   readonly compactLogBytes?: number
   readonly observer?: StoreObserver
   readonly mergeThreads?: number
+  /**
+   * For operator tools that must leave the store exactly as it was (dry runs, verify): no
+   * boot id is written, appends and real compactions throw, the directory is never created.
+   */
+  readonly readOnly?: boolean
 }
 
 interface PendingEntry {
@@ -80,6 +106,7 @@ export class LevelDocStore implements DocStore {
   private readonly compactions = new Map<string, Promise<CompactionResult>>()
   private opened = false
   private closing = false
+  private readonly readOnly: boolean
 
   constructor(
     readonly location: string,
@@ -91,6 +118,7 @@ export class LevelDocStore implements DocStore {
     this.compactLogEntries = options.compactLogEntries ?? 500
     this.compactLogBytes = options.compactLogBytes ?? 4 * 1024 * 1024
     this.observer = options.observer ?? {}
+    this.readOnly = options.readOnly ?? false
   }
 
   get isOpen(): boolean {
@@ -99,13 +127,17 @@ export class LevelDocStore implements DocStore {
 
   async open(): Promise<void> {
     try {
-      await this.db.open()
+      await this.db.open({ createIfMissing: !this.readOnly })
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause
       if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
         throw new StoreLockedError(`${this.location} is in use by another process (LevelDB lock held)`)
       }
       throw new Error(`cannot open LevelDB at ${this.location}: ${cause?.message ?? String(error)}`)
+    }
+    if (this.readOnly) {
+      this.opened = true
+      return
     }
     // A boot id greater than every earlier one keeps log keys unique across restarts even
     // if the wall clock went backwards.
@@ -142,6 +174,7 @@ export class LevelDocStore implements DocStore {
 
   append(docName: string, update: Uint8Array): void {
     this.assertOpen()
+    this.assertWritable()
     this.counter += 1
     const key = `${docKeyPrefix(docName)}l${this.bootId}${this.counter.toString(16).padStart(8, '0')}`
     this.pending.push({ key, value: update })
@@ -204,7 +237,7 @@ export class LevelDocStore implements DocStore {
   }
 
   private maybeScheduleCompaction(docName: string, stats: LogStats): void {
-    if (this.compactLogBytes === 0 || this.closing) return
+    if (this.compactLogBytes === 0 || this.closing || this.readOnly) return
     if (stats.entries < this.compactLogEntries && stats.bytes < this.compactLogBytes) return
     if (this.compactions.has(docName)) return
     this.compact(docName).catch((error: unknown) => this.observer.onCompactionError?.(docName, error))
@@ -213,6 +246,7 @@ export class LevelDocStore implements DocStore {
   compact(docName: string, options: CompactionOptions = {}): Promise<CompactionResult> {
     assertDocName(docName)
     this.assertOpen()
+    if (!options.dryRun) this.assertWritable()
     const running = this.compactions.get(docName)
     if (running && !options.dryRun) return running
     const task = this.runCompaction(docName, options).finally(() => {
@@ -265,11 +299,20 @@ export class LevelDocStore implements DocStore {
     return result
   }
 
-  async *listDocs(options: { prefix?: string } = {}): AsyncIterable<DocStats> {
+  /**
+   * `after` resumes a listing after that doc name, so a long-running caller can page through
+   * the store with short-lived iterators instead of pinning one LevelDB snapshot (which would
+   * keep every compacted-away entry on disk until the run ends).
+   */
+  async *listDocs(options: { prefix?: string; after?: string } = {}): AsyncIterable<DocStats> {
     this.assertOpen()
     const prefix = `${DOC_PREFIX}${options.prefix ?? ''}`
+    // Keys of doc X lie below `d\0X\u0001`, and every later doc name sorts above it (names
+    // contain no control characters).
+    const start = `${DOC_PREFIX}${options.after ?? ''}\u0001`
+    const gte = options.after !== undefined && utf8Compare(start, prefix) > 0 ? start : prefix
     let current: { docName: string; snapshotBytes: number; logEntries: number; logBytes: number } | undefined
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) {
+    for await (const [key, value] of this.db.iterator({ gte, lt: prefixEnd(prefix) })) {
       const end = key.indexOf(SEP, DOC_PREFIX.length)
       if (end < 0) continue
       const docName = key.slice(DOC_PREFIX.length, end)
@@ -335,5 +378,9 @@ export class LevelDocStore implements DocStore {
 
   private assertOpen(): void {
     if (!this.opened) throw new Error('store is not open')
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new Error('store was opened read-only')
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * Where a compaction run works: a stopped instance's LevelDB directory (DirTarget, via
+ * LevelDocStore) or a running instance (AdminTarget, via its /admin endpoints). The command
+ * only sees this interface, so both paths share the loop, progress and summary.
+ */
+import { availableParallelism } from 'node:os'
+import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
+import { LevelDocStore } from '../storage/level-doc-store.js'
+import type { AdminSource } from './compact-args.js'
+
+export interface CompactionTarget {
+  /** For messages and the summary: the directory or the URL. */
+  readonly description: string
+  /** Stats of the stored docs under `prefix`, in name order, streamed. */
+  docs(prefix: string | undefined): AsyncIterable<DocStats>
+  compact(docName: string, options: Required<CompactionOptions>): Promise<CompactionResult>
+  /** The problem with a doc's stored entries, or undefined when they decode and merge. */
+  verify(docName: string): Promise<string | undefined>
+  close(): Promise<void>
+}
+
+/** The target cannot be used at all (unreachable, token refused): stop the run, not just one doc. */
+export class TargetUnavailableError extends Error {
+  override name = 'TargetUnavailableError'
+}
+
+/** Docs per listing iterator: short-lived iterators let LevelDB reclaim compacted-away entries during the run. */
+const LISTING_PAGE_DOCS = 256
+
+export class DirTarget implements CompactionTarget {
+  private readonly store: LevelDocStore
+
+  constructor(
+    readonly description: string,
+    readOnly: boolean,
+  ) {
+    this.store = new LevelDocStore(description, {
+      readOnly,
+      // The CLI decides what to compact; the store must not schedule compactions of its own.
+      compactLogBytes: 0,
+      mergeThreads: Math.max(1, availableParallelism() - 1),
+    })
+  }
+
+  /** Throws StoreLockedError when a running instance holds the directory. */
+  open(): Promise<void> {
+    return this.store.open()
+  }
+
+  async *docs(prefix: string | undefined): AsyncIterable<DocStats> {
+    let after: string | undefined
+    for (;;) {
+      let inPage = 0
+      for await (const stats of this.store.listDocs({
+        ...(prefix !== undefined ? { prefix } : {}),
+        ...(after !== undefined ? { after } : {}),
+      })) {
+        yield stats
+        after = stats.docName
+        inPage += 1
+        if (inPage === LISTING_PAGE_DOCS) break
+      }
+      if (inPage < LISTING_PAGE_DOCS) return
+    }
+  }
+
+  compact(docName: string, options: Required<CompactionOptions>): Promise<CompactionResult> {
+    return this.store.compact(docName, options)
+  }
+
+  verify(docName: string): Promise<string | undefined> {
+    return this.store.verify(docName)
+  }
+
+  close(): Promise<void> {
+    return this.store.close()
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10 * 60_000
+
+export class AdminTarget implements CompactionTarget {
+  readonly description: string
+  private readonly listings = new Map<string, DocStats[]>()
+
+  constructor(private readonly source: AdminSource) {
+    this.description = source.url
+  }
+
+  async *docs(prefix: string | undefined): AsyncIterable<DocStats> {
+    // The endpoint answers with the whole list; keep it for the second pass (count, then
+    // compact) instead of asking the live instance to walk its store twice.
+    const key = prefix ?? ''
+    let listing = this.listings.get(key)
+    if (!listing) {
+      const query = prefix !== undefined ? `?prefix=${encodeURIComponent(prefix)}` : ''
+      const body = (await this.request('GET', `/admin/stored-docs${query}`)) as { docs?: DocStats[] }
+      if (!Array.isArray(body.docs))
+        throw new TargetUnavailableError('unexpected answer from /admin/stored-docs')
+      listing = body.docs
+      this.listings.set(key, listing)
+    }
+    yield* listing
+  }
+
+  async compact(docName: string, options: Required<CompactionOptions>): Promise<CompactionResult> {
+    const body = (await this.request('POST', '/admin/compact', {
+      doc: docName,
+      gc: options.gc,
+      dryRun: options.dryRun,
+    })) as { results?: CompactionResult[] }
+    const result = body.results?.[0]
+    if (!result) throw new Error('the instance answered /admin/compact without a result')
+    return result
+  }
+
+  verify(): Promise<string | undefined> {
+    return Promise.reject(new Error('--verify needs --data-dir'))
+  }
+
+  async close(): Promise<void> {}
+
+  private async request(method: 'GET' | 'POST', path: string, json?: unknown): Promise<unknown> {
+    let response: Response
+    try {
+      response = await fetch(`${this.source.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.source.adminToken}`,
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      })
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause
+      throw new TargetUnavailableError(
+        `cannot reach ${this.source.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      )
+    }
+    const text = await response.text()
+    let body: unknown
+    try {
+      body = text === '' ? {} : JSON.parse(text)
+    } catch {
+      body = { error: text.slice(0, 200) }
+    }
+    if (response.ok) return body
+    const why = (body as { error?: unknown }).error ?? response.statusText
+    if (response.status === 401)
+      throw new TargetUnavailableError(`${this.source.url} refused the admin token`)
+    if (response.status === 404 && path.startsWith('/admin/stored-docs')) {
+      throw new TargetUnavailableError(`${this.source.url} has no admin endpoint: ${String(why)}`)
+    }
+    // A 500 on one doc's compaction is that doc's failure (the instance logged why).
+    const error = new Error(`${method} ${path} answered ${response.status}: ${String(why)}`)
+    if (response.status >= 500 && method === 'POST') throw error
+    throw new TargetUnavailableError(error.message)
+  }
+}

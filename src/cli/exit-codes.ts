@@ -1,0 +1,18 @@
+/**
+ * Exit codes of the operator CLIs, documented in docs/operations.md. Scripts and cron jobs
+ * branch on them, so they are stable: add new ones, never renumber.
+ */
+export const ExitCode = {
+  /** Everything asked for was done (or, with --verify, every doc decodes). */
+  ok: 0,
+  /** Some doc failed to compact, broken docs were found, or the target failed. */
+  failure: 1,
+  /** Bad command line: usage was printed to stderr. */
+  usage: 2,
+  /** The data directory is held by a running instance (LevelDB lock). */
+  storeLocked: 3,
+  /** Stopped by SIGINT/SIGTERM after finishing the doc in hand; rerun to finish the job. */
+  interrupted: 130,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

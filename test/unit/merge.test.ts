@@ -1,0 +1,79 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { compactUpdates, mergeStoredUpdates } from '../../src/storage/merge.js'
+import { editLikeAUser, prng } from '../helpers/doc-store-fixtures.js'
+
+/** Updates from `clients` editors who sync now and then, as a server would log them. */
+function history(seed: number, clients: number, editsEach: number): Uint8Array[] {
+  const random = prng(seed)
+  const log: Uint8Array[] = []
+  const docs = Array.from({ length: clients }, () => new Y.Doc())
+  for (const doc of docs)
+    doc.on('update', (update: Uint8Array, origin: unknown) => origin !== 'sync' && log.push(update))
+  for (let round = 0; round < 4; round++) {
+    for (const doc of docs) editLikeAUser(doc, editsEach, random)
+    // Partial syncs keep concurrent edits interleaved.
+    const from = docs[round % clients]!
+    for (const doc of docs) if (doc !== from) Y.applyUpdate(doc, Y.encodeStateAsUpdate(from), 'sync')
+  }
+  for (const doc of docs) doc.destroy()
+  return log
+}
+
+function encodedState(updates: readonly Uint8Array[], gc = true): Buffer {
+  const doc = new Y.Doc({ gc })
+  for (const update of updates) Y.applyUpdate(doc, update)
+  const state = Buffer.from(Y.encodeStateAsUpdate(doc))
+  doc.destroy()
+  return state
+}
+
+describe('mergeStoredUpdates', () => {
+  it('holds the same document as Y.mergeUpdates, for shuffled logs with missing dependencies', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 4 }),
+        (seed, clients, dropEvery) => {
+          const random = prng(seed + 1)
+          const log = history(seed, clients, 6)
+            .filter((_, i) => dropEvery === 0 || i % (dropEvery + 3) !== 1)
+            .sort(() => random() - 0.5)
+          const ours = mergeStoredUpdates(log)
+          const reference = Y.mergeUpdates(log)
+          expect(encodedState([ours], false)).toEqual(encodedState([reference], false))
+          expect(encodedState([ours])).toEqual(encodedState(log))
+        },
+      ),
+      { seed: 20240501, numRuns: 30 },
+    )
+  })
+
+  it('returns a single update as it is', () => {
+    const [only] = history(1, 1, 1)
+    expect(mergeStoredUpdates([only!])).toBe(only)
+  })
+})
+
+describe('compactUpdates', () => {
+  it('with gc drops deleted content and still encodes the same document', () => {
+    const log = history(7, 2, 200)
+    const { snapshot } = compactUpdates(log, true)
+    expect(encodedState([snapshot])).toEqual(encodedState(log))
+    expect(snapshot.byteLength).toBeLessThan(mergeStoredUpdates(log).byteLength)
+  })
+
+  it('without gc keeps deleted content', () => {
+    const log = history(8, 2, 200)
+    const { snapshot } = compactUpdates(log, false)
+    expect(encodedState([snapshot], false)).toEqual(encodedState(log, false))
+  })
+
+  it('throws on bytes that are not an update, so no log is ever deleted for them', () => {
+    expect(() =>
+      compactUpdates([...history(9, 1, 5), Uint8Array.from([0xff, 0xff, 0xff, 0xff])], true),
+    ).toThrow()
+  })
+})
