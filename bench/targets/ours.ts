@@ -28,7 +28,9 @@ export function oursTarget(dir: string): Target {
     version,
     supportsCluster: true,
     unavailable: () =>
-      existsSync(source) ? null : `${source} does not exist yet (server core not merged); pass --ours <checkout>`,
+      existsSync(source)
+        ? null
+        : `${source} does not exist yet (server core not merged); pass --ours <checkout>`,
     start(opts: StartOptions) {
       if (!built) {
         execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' })

@@ -3,7 +3,7 @@
  * and on a worker-thread pool when they are big, keeping the event loop responsive.
  */
 import { Piscina } from 'piscina'
-import { type CompactedDoc, compactUpdates, mergeStoredUpdates } from './merge.js'
+import { type CompactedDoc, compactUpdates, loadStoredUpdates } from './merge.js'
 import type { MergeTask } from './merge-worker.js'
 
 /**
@@ -47,7 +47,7 @@ export class MergePool {
 
   async merge(updates: Uint8Array[]): Promise<Uint8Array> {
     if (updates.length === 1) return updates[0]!
-    if (runsInline(updates)) return mergeStoredUpdates(updates)
+    if (runsInline(updates)) return loadStoredUpdates(updates)
     const task: MergeTask = { op: 'merge', updates }
     return (await this.getPool().run(task)) as Uint8Array
   }
