@@ -65,6 +65,8 @@ export async function startRedis(): Promise<TestRedis> {
       retryStrategy: () => 20,
       maxRetriesPerRequest: null,
     })
+    // Refused connections are expected until the server listens; ping below waits for it.
+    probe.on('error', () => undefined)
     try {
       await probe.connect().catch(() => undefined)
       await probe.ping()
@@ -90,6 +92,8 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     client() {
       const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: null })
+      // The test stops this server on purpose; the client reconnects when it is back.
+      client.on('error', () => undefined)
       clients.push(client)
       return client
     },
