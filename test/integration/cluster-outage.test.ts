@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { connectClient, connectSynced, type TestClient, waitForConvergence } from '../helpers/clients.js'
-import { startRedis, uniquePrefix } from '../helpers/redis.js'
+import { startRedis } from '../helpers/redis.js'
 import { spawnServer, startServer, type TestServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
