@@ -64,7 +64,7 @@ describe('cluster relay over Redis Streams', () => {
         Promise.all(servers.flatMap((server) => [0, 1, 2].map(() => connectSynced(server.url, name)))),
       ),
     )
-    await Promise.all(byDoc.map((clients) => randomEdits(clients, 30)))
+    await Promise.all(byDoc.map((clients) => randomEdits(clients, 20)))
     for (const clients of byDoc) {
       await waitForConvergence(clients.map((c) => c.doc))
       const expected = Y.encodeStateAsUpdate(clients[0]!.doc)
