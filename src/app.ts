@@ -11,7 +11,9 @@ import { publicRoutes, serveRoutes } from './http/http-routes.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import type { CloseCodeName } from './protocol/close-codes.js'
-import type { Relay } from './relay/relay.js'
+import { createRelayFromConfig } from './relay/create-relay.js'
+import type { RedisRelayTuning } from './relay/redis-stream-relay.js'
+import type { ControlMessage, Relay } from './relay/relay.js'
 import { RoomRegistry } from './room/room-registry.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
@@ -20,8 +22,10 @@ import { WsGateway } from './transport/ws-gateway.js'
 
 export interface AppOptions {
   readonly logger?: Logger
-  /** A relay to use instead of none (standalone); the cluster wiring passes Redis here. */
+  /** A relay to use instead of the one the config asks for (REDIS_URL: Redis Streams). */
   readonly relay?: Relay
+  /** Tuning of the Redis relay built from config (tests shrink thresholds). */
+  readonly relayTuning?: Partial<RedisRelayTuning>
   /** Called when an admin asks this instance to drain (main.ts exits afterwards). */
   readonly onDrain?: () => void
 }
@@ -42,7 +46,13 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel, config.instanceId)
   const metrics = new Metrics(config.instanceId)
-  const relay = options.relay
+  const relay =
+    options.relay ??
+    createRelayFromConfig(config, {
+      logger,
+      metrics,
+      ...(options.relayTuning ? { tuning: options.relayTuning } : {}),
+    })
   const store = new LevelDocStore(config.dataDir, {
     flushIntervalMs: config.flushIntervalMs,
     compactLogEntries: config.compactLogEntries,
@@ -95,7 +105,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     isReady: () => store.isOpen && !draining && (relay?.connected ?? true),
     readinessDetail: () => ({ storage: store.isOpen, relay: relay?.connected ?? true, draining }),
   }
-  metrics.relayConnected.set(1)
+  // Standalone needs no relay; the Redis relay keeps this gauge current itself.
+  if (!relay) metrics.relayConnected.set(1)
 
   const admin: AdminActions = {
     openDocs: () =>
@@ -111,15 +122,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       for (const name of names) results.push(await store.compact(name, { gc, dryRun }))
       return results
     },
+    // Revoke and evict act on every instance: the relay fans them out (control channel).
     evict: async (doc) => {
-      const closed = gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
-      await registry.unload(doc)
-      return closed
+      relay?.broadcastControl?.({ type: 'evict', doc })
+      return evictLocally(doc)
     },
-    revoke: async ({ doc, sub }) =>
-      gateway.closeWhere('accessRevoked', (connection) =>
-        doc !== undefined ? connection.room.docName === doc : connection.subject === sub,
-      ),
+    revoke: async (target) => {
+      relay?.broadcastControl?.({ type: 'revoke', ...target })
+      return revokeLocally(target)
+    },
     drain: () => {
       draining = true
       logger.info('drain requested by admin')
@@ -127,6 +138,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       else void app.close('serviceRestart')
     },
   }
+
+  async function evictLocally(doc: string): Promise<number> {
+    const closed = gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
+    await registry.unload(doc)
+    return closed
+  }
+  function revokeLocally({ doc, sub }: { doc?: string; sub?: string }): number {
+    return gateway.closeWhere('accessRevoked', (connection) =>
+      doc !== undefined ? connection.room.docName === doc : connection.subject === sub,
+    )
+  }
+  relay?.onControl?.((message: ControlMessage) => {
+    if (message.type === 'revoke') revokeLocally(message)
+    else
+      evictLocally(message.doc).catch((error: unknown) =>
+        logger.error({ doc: message.doc, err: error }, 'cluster evict failed'),
+      )
+  })
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const userRoutes = [publicRoutes(health, metrics)]

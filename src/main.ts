@@ -5,7 +5,6 @@
  */
 import { createApp } from './app.js'
 import { ConfigError, loadConfig } from './config/config.js'
-import { createRelayFromConfig } from './relay/create-relay.js'
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>
@@ -38,8 +37,13 @@ async function main(): Promise<void> {
     )
   }
 
-  const relay = createRelayFromConfig(config)
-  const app = createApp(config, { relay, onDrain: () => shutdown('admin drain') })
+  let app: ReturnType<typeof createApp>
+  try {
+    app = createApp(config, { onDrain: () => shutdown('admin drain') })
+  } catch (error) {
+    process.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
   process.on('uncaughtException', (error) => {

@@ -14,7 +14,14 @@ export interface RelaySink {
   stateVector(): Uint8Array
   /** What this room has that a peer with `stateVector` lacks (whole doc when omitted). */
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array
+  /** Awareness of this instance's own clients (answering a peer that just joined the doc). */
+  encodeLocalAwareness?(): Uint8Array | undefined
 }
+
+/** A cluster-wide operator action, fanned out to every instance. */
+export type ControlMessage =
+  | { readonly type: 'revoke'; readonly doc?: string; readonly sub?: string }
+  | { readonly type: 'evict'; readonly doc: string }
 
 /** One room's membership in the relay. */
 export interface RoomRelay {
@@ -34,5 +41,9 @@ export interface Relay {
    * unreachable: local editing never waits for Redis; it catches up on reconnect).
    */
   join(sink: RelaySink): Promise<RoomRelay>
+  /** Sends `message` to every other instance (best effort: not retried while Redis is away). */
+  broadcastControl?(message: ControlMessage): void
+  /** Registers the handler for control messages from other instances. */
+  onControl?(handler: (message: ControlMessage) => void): void
   close(): Promise<void>
 }

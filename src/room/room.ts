@@ -205,7 +205,9 @@ export class Room implements RelaySink {
     // Echoed to the sender too: stock clients treat 30 s without any message as a dead
     // connection, and their 15 s awareness renewal coming back is what keeps idle ones alive.
     for (const connection of this.connections) connection.send(message, 'awareness')
-    if (origin !== RELAY_ORIGIN) this.relay?.publishAwareness(update)
+    // Timeouts are not relayed: every instance expires a silent state by itself (this is also
+    // how a dead instance's clients disappear everywhere), so relaying would only multiply.
+    if (origin !== RELAY_ORIGIN && origin !== 'timeout') this.relay?.publishAwareness(update)
   }
 
   // RelaySink
@@ -226,6 +228,15 @@ export class Room implements RelaySink {
 
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
     return Y.encodeStateAsUpdate(this.doc, stateVector)
+  }
+
+  encodeLocalAwareness(): Uint8Array | undefined {
+    const states = this.awareness.getStates()
+    const ids: number[] = []
+    for (const connection of this.connections) {
+      for (const id of connection.awarenessIds) if (states.has(id)) ids.push(id)
+    }
+    return ids.length > 0 ? encodeAwarenessUpdate(this.awareness, ids) : undefined
   }
 
   /** Closes every connection with `code` (they reconnect and resync). */

@@ -10,6 +10,7 @@ import { onTestFinished } from 'vitest'
 import { type App, createApp } from '../../src/app.js'
 import { type Config, configFor } from '../../src/config/config.js'
 import { createLogger } from '../../src/observability/logger.js'
+import type { RedisRelayTuning } from '../../src/relay/redis-stream-relay.js'
 import type { Relay } from '../../src/relay/relay.js'
 import { tempDir } from './temp-dir.js'
 
@@ -26,7 +27,7 @@ export interface TestServer {
 /** An in-process server on a free port with its own LevelDB in a temp dir. */
 export async function startServer(
   overrides: Partial<Config> = {},
-  options: { relay?: Relay; keepOpen?: boolean } = {},
+  options: { relay?: Relay; keepOpen?: boolean; relayTuning?: Partial<RedisRelayTuning> } = {},
 ): Promise<TestServer> {
   const config = configFor({
     host: '127.0.0.1',
@@ -47,6 +48,7 @@ export async function startServer(
   const app = createApp(config, {
     logger: createLogger(config.logLevel, config.instanceId, sink),
     ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.relayTuning ? { relayTuning: options.relayTuning } : {}),
   })
   const { port } = await app.start()
   let closed: Promise<void> | undefined

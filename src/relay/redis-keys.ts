@@ -1,0 +1,27 @@
+/**
+ * The Redis key layout of the relay. Every key of one document shares one hash tag, so a
+ * doc's stream, snapshot and lock live in one Redis Cluster slot (MULTI and Lua work on
+ * them together). The tag holds the doc name in base64url, so `{` / `}` (or anything else)
+ * inside a name can never end the tag early or make two names collide.
+ *
+ *   <prefix>:{<base64url(doc)>}:updates   stream: update / awareness / awareness-query entries
+ *   <prefix>:{<base64url(doc)>}:snapshot  hash: data (merged update), lastId (last entry it
+ *                                         covers), trimmed (MINID of the last trim), epoch
+ *   <prefix>:{<base64url(doc)>}:lock      string: the instance compacting this doc (PX)
+ *   <prefix>:control                      stream: cluster-wide admin messages (revoke, evict)
+ */
+
+export interface DocKeys {
+  readonly stream: string
+  readonly snapshot: string
+  readonly lock: string
+}
+
+export function docKeys(prefix: string, docName: string): DocKeys {
+  const tag = `${prefix}:{${Buffer.from(docName, 'utf8').toString('base64url')}}`
+  return { stream: `${tag}:updates`, snapshot: `${tag}:snapshot`, lock: `${tag}:lock` }
+}
+
+export function controlKey(prefix: string): string {
+  return `${prefix}:control`
+}

@@ -1,0 +1,572 @@
+/**
+ * RedisStreamRelay: turns instances sharing a Redis into one service. Each doc has one
+ * stream (see redis-keys.ts); every instance appends the updates and awareness its clients
+ * make, tagged with its id, and applies everyone else's to its room.
+ *
+ * Per room:   join -> sync (read snapshot + stream in one MULTI, apply, follow the stream from
+ *             the last id read, publish what Redis lacks) -> live -> leave (unfollow)
+ * Resync (same as the join sync) happens when the room may have missed something: a gap
+ * (stream trimmed past our position, stream vanished, new epoch = Redis lost its data), a bad
+ * entry, a failed publish, or a Redis outage. A room whose publish could not reach Redis is
+ * `dirty` until a resync has pushed its state-vector diff. docs/cluster.md argues why this
+ * loses nothing.
+ */
+import type { Redis } from 'ioredis'
+import * as Y from 'yjs'
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
+import { MergePool } from '../storage/merge-pool.js'
+import { compactDoc } from './redis-compactor.js'
+import { probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
+import { controlKey, type DocKeys, docKeys } from './redis-keys.js'
+import type { ControlMessage, Relay, RelaySink, RoomRelay } from './relay.js'
+import {
+  compareIds,
+  decodeEntry,
+  type EntryKind,
+  encodeEntryFields,
+  idTimeMs,
+  nextId,
+  ZERO_ID,
+} from './stream-entry.js'
+import { StreamReader } from './stream-reader.js'
+import { updateAddsTo } from './update-coverage.js'
+
+export interface RedisRelayTuning {
+  /** Compact a doc's stream into its snapshot once this many entries were seen. */
+  readonly compactEntries: number
+  /** Entries younger than this are never trimmed (live readers are never outrun). */
+  readonly trimMarginMs: number
+  readonly blockMs: number
+  readonly readCount: number
+  readonly lockMs: number
+  /** Control stream length cap (approximate). */
+  readonly controlMaxLen: number
+}
+
+export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
+  compactEntries: 500,
+  trimMarginMs: 60_000,
+  blockMs: 1000,
+  readCount: 1000,
+  lockMs: 10_000,
+  controlMaxLen: 1000,
+}
+
+export interface RedisConnections {
+  /** Commands: XADD pipelines, MULTI reads, scripts, CLIENT UNBLOCK. */
+  readonly command: Redis
+  /** Used only by the blocking reader. */
+  readonly reader: Redis
+}
+
+export interface RedisStreamRelayOptions {
+  readonly instanceId: string
+  readonly prefix: string
+  readonly logger: Logger
+  readonly metrics: Metrics
+  readonly connections: RedisConnections
+  readonly tuning?: Partial<RedisRelayTuning>
+}
+
+const EMPTY = new Uint8Array(0)
+const EMPTY_UPDATE = new Uint8Array([0, 0])
+
+class RelayRoom implements RoomRelay {
+  /** Redis may lack something this room holds (a publish failed or Redis was away). */
+  dirty = false
+  left = false
+  epoch: string | undefined
+  seenSinceCompaction = 0
+  compacting = false
+  syncing: Promise<void> | undefined
+  syncAgain = false
+  retryTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly relay: RedisStreamRelay,
+    readonly sink: RelaySink,
+    readonly keys: DocKeys,
+  ) {}
+
+  publishUpdate(update: Uint8Array): void {
+    this.relay.enqueue(this, 'u', update)
+  }
+
+  publishAwareness(update: Uint8Array): void {
+    this.relay.enqueue(this, 'a', update)
+  }
+
+  leave(): Promise<void> {
+    this.relay.leaveRoom(this)
+    return Promise.resolve()
+  }
+}
+
+interface Outgoing {
+  readonly room: RelayRoom | undefined
+  readonly key: string
+  readonly kind: EntryKind
+  readonly data: Uint8Array
+}
+
+export class RedisStreamRelay implements Relay {
+  private readonly tuning: RedisRelayTuning
+  private readonly command: Redis
+  private readonly reader: StreamReader
+  private readonly rooms = new Map<string, RelayRoom>()
+  private readonly pool = new MergePool(1)
+  private readonly controlHandlers: ((message: ControlMessage) => void)[] = []
+  private readonly controlKey: string
+  private readonly logger: Logger
+  private outbox: Outgoing[] = []
+  private flushScheduled = false
+  private flushing: Promise<void> = Promise.resolve()
+  private runId: string | undefined
+  private recovering: Promise<void> | undefined
+  private recoverAgain = false
+  private wasConnected = false
+  private closed = false
+
+  constructor(private readonly options: RedisStreamRelayOptions) {
+    this.tuning = { ...DEFAULT_RELAY_TUNING, ...options.tuning }
+    this.logger = options.logger.child({ component: 'relay' })
+    this.command = options.connections.command
+    this.controlKey = controlKey(options.prefix)
+    this.reader = new StreamReader(options.connections.reader, this.command, {
+      blockMs: this.tuning.blockMs,
+      count: this.tuning.readCount,
+      logger: this.logger,
+      onReconnected: () => this.recoverAll('reconnect'),
+      stallMs: this.tuning.trimMarginMs / 2,
+      onStall: () => {
+        this.logger.warn('relay reader stalled; checking every room for gaps')
+        this.recoverInBackground('stall')
+      },
+      onError: (error) => this.redisError('xread', error),
+    })
+    for (const connection of [options.connections.command, options.connections.reader]) {
+      connection.on('ready', this.onConnectionChange)
+      connection.on('close', this.onConnectionChange)
+      // ioredis emits 'error' on every failed reconnect; the state change is logged once.
+      connection.on('error', (error: unknown) => this.logger.debug({ err: error }, 'redis connection error'))
+    }
+  }
+
+  get connected(): boolean {
+    return (
+      !this.closed && this.command.status === 'ready' && this.options.connections.reader.status === 'ready'
+    )
+  }
+
+  async start(): Promise<void> {
+    this.options.metrics.relayConnected.set(0)
+    const results = await Promise.allSettled([
+      this.command.connect(),
+      this.options.connections.reader.connect(),
+    ])
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        // Local editing never waits for Redis: start anyway, readiness says 503, and the
+        // reader catches every room up once Redis answers.
+        this.logger.warn(
+          { err: result.reason },
+          'Redis is unreachable at start; serving locally until it is back',
+        )
+      }
+    }
+    this.onConnectionChange()
+    this.reader.start()
+  }
+
+  private readonly onConnectionChange = (): void => {
+    const connected = this.connected
+    this.options.metrics.relayConnected.set(connected ? 1 : 0)
+    if (connected === this.wasConnected || this.closed) return
+    this.wasConnected = connected
+    if (connected) this.logger.info('Redis connected')
+    else this.logger.warn('Redis connection lost; editing continues locally, rooms resync when it is back')
+    // The reader recovers itself after its own reconnect; a command-only blip is covered here.
+    if (connected) this.recoverInBackground('reconnect')
+  }
+
+  // Rooms
+
+  async join(sink: RelaySink): Promise<RoomRelay> {
+    const room = new RelayRoom(this, sink, docKeys(this.options.prefix, sink.docName))
+    this.rooms.get(sink.docName)?.leave()
+    this.rooms.set(sink.docName, room)
+    if (!this.connected) {
+      room.dirty = true
+      this.logger.warn({ doc: sink.docName }, 'Redis unavailable at join: serving local state, will resync')
+      return room
+    }
+    try {
+      await this.sync(room, 'join')
+    } catch (error) {
+      this.redisError('join', error)
+      this.scheduleSync(room, 'join-failed')
+    }
+    // Peers re-send their clients' awareness so the new room shows every cursor at once.
+    this.enqueue(room, 'q', EMPTY)
+    return room
+  }
+
+  leaveRoom(room: RelayRoom): void {
+    room.left = true
+    if (room.retryTimer) clearTimeout(room.retryTimer)
+    if (this.rooms.get(room.sink.docName) === room) {
+      this.rooms.delete(room.sink.docName)
+      this.reader.unfollow(room.keys.stream)
+    }
+  }
+
+  /**
+   * Brings a room level with Redis: snapshot + every stream entry (one MULTI, so a concurrent
+   * trim cannot fall between them), applied; then follows the stream from the last id read;
+   * then publishes whatever the room holds that Redis lacks.
+   */
+  private async sync(room: RelayRoom, reason: string): Promise<void> {
+    room.dirty = false
+    const state = await readDocState(this.command, room.keys)
+    if (room.left) return
+    const updates: Uint8Array[] = []
+    if (state.snapshot) {
+      const problem = validateUpdate(state.snapshot)
+      if (problem) this.badEntry(room, 'snapshot', problem, false)
+      else updates.push(state.snapshot)
+    }
+    for (const [id, fields] of state.entries) {
+      const decoded = decodeEntry(fields)
+      if (!decoded.ok) {
+        this.badEntry(room, id.toString(), decoded.reason, false)
+        continue
+      }
+      // Awareness in the tail is stale history; the 'q' entry asks for the live states.
+      if (decoded.entry.kind !== 'u') continue
+      const problem = validateUpdate(decoded.entry.data)
+      if (problem) this.badEntry(room, id.toString(), problem, false)
+      else updates.push(decoded.entry.data)
+    }
+    const redisState = updates.length === 0 ? EMPTY_UPDATE : await this.pool.merge(updates)
+    if (room.left) return
+    if (updates.length > 0) room.sink.applyRemoteUpdate(redisState)
+    room.epoch = state.epoch
+    room.seenSinceCompaction = state.entries.length
+    this.reader.follow(room.keys.stream, state.tailId, (entries) => this.onEntries(room, entries))
+    const diff = room.sink.encodeStateAsUpdate(Y.encodeStateVectorFromUpdate(redisState))
+    const published = updateAddsTo(redisState, diff)
+    if (published) this.enqueue(room, 'u', diff)
+    this.logger.debug(
+      { doc: room.sink.docName, reason, entries: state.entries.length, tailId: state.tailId, published },
+      'room synced with Redis',
+    )
+    this.maybeCompact(room)
+  }
+
+  /** Single-flight resync with retry while Redis is up (a failed one leaves the room dirty). */
+  private scheduleSync(room: RelayRoom, reason: string): void {
+    if (room.left || this.closed) return
+    if (room.syncing) {
+      room.syncAgain = true
+      return
+    }
+    if (reason !== 'join-failed') {
+      this.options.metrics.relayResyncs.inc({ reason })
+      this.logger.info({ doc: room.sink.docName, reason }, 'resyncing room from Redis')
+    }
+    room.dirty = true
+    if (!this.connected) return // recoverAll picks dirty rooms up on reconnect
+    room.syncing = this.sync(room, reason)
+      .catch((error: unknown) => {
+        room.dirty = true
+        this.redisError('resync', error)
+        if (this.connected && !room.left && !this.closed) {
+          room.retryTimer = setTimeout(() => this.scheduleSync(room, 'retry'), 500)
+        }
+      })
+      .finally(() => {
+        room.syncing = undefined
+        if (room.syncAgain) {
+          room.syncAgain = false
+          this.scheduleSync(room, 'again')
+        }
+      })
+  }
+
+  // Reading
+
+  private onEntries(room: RelayRoom, entries: readonly RawEntry[]): void {
+    if (room.left) return
+    let bad = false
+    const now = Date.now()
+    for (const [idBuffer, fields] of entries) {
+      const id = idBuffer.toString()
+      room.seenSinceCompaction += 1
+      const decoded = decodeEntry(fields)
+      if (!decoded.ok) {
+        bad = this.badEntry(room, id, decoded.reason, true)
+        continue
+      }
+      const { entry } = decoded
+      if (entry.instanceId === this.options.instanceId) continue // our own: already applied
+      this.options.metrics.relayReceived.inc({ kind: entry.kind })
+      this.options.metrics.relayLag.observe(Math.max(0, now - idTimeMs(id)) / 1000)
+      try {
+        switch (entry.kind) {
+          case 'u': {
+            const problem = validateUpdate(entry.data)
+            if (problem) bad = this.badEntry(room, id, problem, true)
+            else room.sink.applyRemoteUpdate(entry.data)
+            break
+          }
+          case 'a': {
+            const decodedAwareness = decodeAwareness(entry.data)
+            if (!decodedAwareness.ok) bad = this.badEntry(room, id, decodedAwareness.detail, true)
+            else room.sink.applyRemoteAwareness(entry.data)
+            break
+          }
+          case 'q': {
+            const local = room.sink.encodeLocalAwareness?.()
+            if (local) this.enqueue(room, 'a', local)
+            break
+          }
+          case 'c':
+            bad = this.badEntry(room, id, 'control entry in a doc stream', true)
+            break
+        }
+      } catch (error) {
+        bad = this.badEntry(room, id, error instanceof Error ? error.message : String(error), true)
+      }
+    }
+    // A reply this old means we were far behind: entries before it may have been trimmed.
+    const first = entries[0]
+    if (first && now - idTimeMs(first[0].toString()) > this.tuning.trimMarginMs / 2) {
+      void this.checkGap(room).catch((error: unknown) => this.redisError('gap-check', error))
+    }
+    if (bad) this.scheduleSync(room, 'bad-entry')
+    this.maybeCompact(room)
+  }
+
+  /** Logs and counts an entry that could not be used; returns true (for `bad = ...`). */
+  private badEntry(room: RelayRoom, id: string, reason: string, live: boolean): true {
+    this.options.metrics.relayErrors.inc({ op: 'bad-entry' })
+    this.logger.warn(
+      { doc: room.sink.docName, id, reason, live },
+      'skipped a relay entry that failed to decode or apply',
+    )
+    return true
+  }
+
+  /** Resyncs the room if entries it has not read may be gone. */
+  private async checkGap(room: RelayRoom): Promise<void> {
+    if (room.left) return
+    const position = this.reader.position(room.keys.stream)
+    if (room.dirty || position === undefined)
+      return this.scheduleSync(room, room.dirty ? 'dirty' : 'unsynced')
+    const probe = await probeDoc(this.command, room.keys)
+    let reason: string | undefined
+    if (probe.epoch !== room.epoch) reason = 'redis-data-lost'
+    else if (!probe.streamExists && position !== ZERO_ID) reason = 'stream-vanished'
+    else if (probe.trimmed !== undefined && compareIds(probe.trimmed, nextId(position)) > 0)
+      reason = 'trimmed'
+    if (reason) this.scheduleSync(room, reason)
+  }
+
+  private recoverInBackground(why: string): void {
+    void this.recoverAll(why).catch((error: unknown) => this.redisError('recover', error))
+  }
+
+  /**
+   * After a reconnect: a room continues from its last id unless it is dirty or has a gap;
+   * if Redis itself restarted (new run_id) every room resyncs. Single-flight.
+   */
+  private recoverAll(why: string): Promise<void> {
+    if (this.recovering) {
+      this.recoverAgain = true
+      return this.recovering
+    }
+    this.recovering = (async () => {
+      const info = await this.command.info('server')
+      const runId = /run_id:(\w+)/.exec(info)?.[1]
+      const restarted = this.runId !== undefined && runId !== this.runId
+      if (this.runId !== undefined)
+        this.logger.info({ why, restarted, rooms: this.rooms.size }, 'relay catching up')
+      this.runId = runId
+      await this.followControl()
+      await Promise.all(
+        [...this.rooms.values()].map((room) =>
+          restarted ? this.scheduleSync(room, 'redis-restarted') : this.checkGap(room),
+        ),
+      )
+    })().finally(() => {
+      this.recovering = undefined
+      if (this.recoverAgain) {
+        this.recoverAgain = false
+        this.recoverInBackground('again')
+      }
+    })
+    return this.recovering
+  }
+
+  // Writing
+
+  enqueue(room: RelayRoom | undefined, kind: EntryKind, data: Uint8Array, key = room?.keys.stream): void {
+    if (this.closed || !key) return
+    if (!this.connected) {
+      // Awareness is ephemeral; a missed update is found by the resync on reconnect.
+      if (room && kind === 'u') room.dirty = true
+      return
+    }
+    this.outbox.push({ room, key, kind, data })
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      // Everything published in this tick goes out as one pipeline.
+      setImmediate(() => {
+        this.flushScheduled = false
+        this.flushing = this.flushing.then(() => this.flush())
+      })
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.outbox
+    this.outbox = []
+    if (batch.length === 0) return
+    const pipeline = this.command.pipeline()
+    for (const item of batch) {
+      const fields = encodeEntryFields(this.options.instanceId, item.kind, item.data)
+      if (item.kind === 'c') {
+        pipeline.xadd(item.key, 'MAXLEN', '~', this.tuning.controlMaxLen, '*', ...fields)
+      } else {
+        pipeline.xadd(item.key, '*', ...fields)
+      }
+    }
+    let results: [Error | null, unknown][]
+    try {
+      results = (await pipeline.exec()) ?? []
+    } catch (error) {
+      results = batch.map(() => [error as Error, null])
+    }
+    batch.forEach((item, index) => {
+      const error = results[index]?.[0] ?? (results[index] ? null : new Error('no reply'))
+      if (!error) {
+        this.options.metrics.relayPublished.inc({ kind: item.kind })
+        if (item.room) {
+          item.room.seenSinceCompaction += 1
+          this.maybeCompact(item.room)
+        }
+        return
+      }
+      this.redisError('xadd', error)
+      // The XADD may or may not have landed; a resync pushes the diff either way (idempotent).
+      if (item.room && item.kind === 'u') this.scheduleSync(item.room, 'publish-failed')
+    })
+  }
+
+  private maybeCompact(room: RelayRoom): void {
+    if (room.compacting || room.left || room.seenSinceCompaction < this.tuning.compactEntries) return
+    if (!this.connected) return
+    room.compacting = true
+    room.seenSinceCompaction = 0
+    compactDoc(this.command, room.keys, {
+      instanceId: this.options.instanceId,
+      lockMs: this.tuning.lockMs,
+      trimMarginMs: this.tuning.trimMarginMs,
+      pool: this.pool,
+      logger: this.logger,
+    })
+      .then((outcome) => this.logger.debug({ doc: room.sink.docName, outcome }, 'stream compaction'))
+      .catch((error: unknown) => this.redisError('compact', error))
+      .finally(() => {
+        room.compacting = false
+      })
+  }
+
+  // Control channel
+
+  broadcastControl(message: ControlMessage): void {
+    this.enqueue(undefined, 'c', new TextEncoder().encode(JSON.stringify(message)), this.controlKey)
+  }
+
+  onControl(handler: (message: ControlMessage) => void): void {
+    this.controlHandlers.push(handler)
+  }
+
+  private async followControl(): Promise<void> {
+    if (this.reader.isFollowing(this.controlKey)) return
+    const last = (await this.command.xrevrange(this.controlKey, '+', '-', 'COUNT', 1))[0]
+    this.reader.follow(this.controlKey, last ? last[0] : ZERO_ID, (entries) => this.onControlEntries(entries))
+  }
+
+  private onControlEntries(entries: readonly RawEntry[]): void {
+    for (const [id, fields] of entries) {
+      const decoded = decodeEntry(fields)
+      if (!decoded.ok || decoded.entry.instanceId === this.options.instanceId) continue
+      const message = parseControl(decoded.entry.data)
+      if (!message) {
+        this.options.metrics.relayErrors.inc({ op: 'bad-control' })
+        this.logger.warn({ id: id.toString() }, 'ignored a malformed control message')
+        continue
+      }
+      this.logger.info(
+        { control: message, from: decoded.entry.instanceId },
+        'control message from the cluster',
+      )
+      for (const handler of this.controlHandlers) handler(message)
+    }
+  }
+
+  private redisError(op: string, error: unknown): void {
+    this.options.metrics.relayErrors.inc({ op })
+    if (this.closed) return
+    // While Redis is down every operation fails the same way; the state change is logged once.
+    if (this.connected) this.logger.warn({ op, err: error }, 'Redis operation failed')
+    else this.logger.debug({ op, err: error }, 'Redis operation failed while disconnected')
+  }
+
+  /** Publishes what is queued, stops reading, closes both connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    // Whatever rooms published while closing (awareness removals, last updates) goes out first.
+    await new Promise((resolve) => setImmediate(resolve))
+    await this.flushing
+    await this.flush().catch((error: unknown) => this.redisError('xadd', error))
+    this.closed = true
+    for (const room of this.rooms.values()) this.leaveRoom(room)
+    await this.reader.close()
+    await this.pool.close()
+    await this.command.quit().catch((error: unknown) => {
+      this.logger.debug({ err: error }, 'QUIT failed; disconnecting')
+      this.command.disconnect()
+    })
+    this.options.metrics.relayConnected.set(0)
+  }
+}
+
+function parseControl(data: Uint8Array): ControlMessage | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(new TextDecoder().decode(data))
+  } catch {
+    return undefined // malformed JSON from a peer: reported by the caller
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const { type, doc, sub } = value as Record<string, unknown>
+  const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
+  if (type === 'evict' && typeof doc === 'string') return { type, doc }
+  if (
+    type === 'revoke' &&
+    optionalString(doc) &&
+    optionalString(sub) &&
+    (doc === undefined) !== (sub === undefined)
+  ) {
+    return {
+      type,
+      ...(doc !== undefined ? { doc: doc as string } : {}),
+      ...(sub !== undefined ? { sub: sub as string } : {}),
+    }
+  }
+  return undefined
+}

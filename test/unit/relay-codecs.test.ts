@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { docKeys } from '../../src/relay/redis-keys.js'
+import { compareIds, decodeEntry, encodeEntryFields, nextId } from '../../src/relay/stream-entry.js'
+import { updateAddsTo } from '../../src/relay/update-coverage.js'
+
+describe('docKeys', () => {
+  it('puts every key of a doc in one hash tag that braces in the name cannot break', () => {
+    const keys = docKeys('yws', 'a}{b')
+    const tags = Object.values(keys).map((key) => /\{([^}]*)\}/.exec(key)![1])
+    expect(new Set(tags).size).toBe(1)
+    expect(tags[0]).toBe(Buffer.from('a}{b').toString('base64url'))
+    expect(docKeys('yws', 'a').stream).not.toBe(docKeys('yws', 'b').stream)
+  })
+})
+
+describe('stream entries', () => {
+  it('round-trips an entry and rejects malformed ones', () => {
+    const fields = encodeEntryFields('node-1', 'u', new Uint8Array([1, 2, 3]))
+    const decoded = decodeEntry(fields.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)))
+    expect(decoded).toEqual({
+      ok: true,
+      entry: { instanceId: 'node-1', kind: 'u', data: new Uint8Array([1, 2, 3]) },
+    })
+    expect(decodeEntry([Buffer.from('garbage'), Buffer.from('only')]).ok).toBe(false)
+    expect(decodeEntry([Buffer.from('i'), Buffer.from('x'), Buffer.from('k'), Buffer.from('z')]).ok).toBe(
+      false,
+    )
+    expect(decodeEntry([Buffer.from('i')]).ok).toBe(false)
+  })
+
+  it('orders ids numerically, not as strings', () => {
+    expect(compareIds('9-0', '10-0')).toBe(-1)
+    expect(compareIds('10-2', '10-10')).toBe(-1)
+    expect(compareIds('10-1', '10-1')).toBe(0)
+    expect(nextId('10-9')).toBe('10-10')
+  })
+})
+
+describe('updateAddsTo', () => {
+  it('sees new structs and deletions that only the diff has, and nothing when covered', () => {
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'hello world')
+    const base = Y.encodeStateAsUpdate(doc)
+    expect(updateAddsTo(base, Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(base)))).toBe(false)
+    doc.getText('t').delete(0, 6) // a deletion adds no struct: the state vector does not move
+    const diff = Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(base))
+    expect(updateAddsTo(base, diff)).toBe(true)
+    const merged = Y.mergeUpdates([base, diff])
+    expect(updateAddsTo(merged, Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(merged)))).toBe(
+      false,
+    )
+    doc.getText('t').insert(0, 'new ')
+    expect(updateAddsTo(merged, Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(merged)))).toBe(true)
+  })
+})
