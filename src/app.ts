@@ -16,6 +16,7 @@ import { RoomRegistry } from './room/room-registry.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
+import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { WsGateway } from './transport/ws-gateway.js'
 
 export interface AppOptions {
@@ -37,6 +38,11 @@ export interface App {
   /** Stops accepting, closes clients with `code` (1012 by default), flushes, releases everything. */
   close(code?: CloseCodeName): Promise<void>
   readonly connectionCount: number
+  /**
+   * Revokes on this instance only: refuses tokens for the doc/sub issued until now and
+   * closes matching connections with 4003. Returns how many were closed.
+   */
+  revokeLocally(target: RevocationTarget): number
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
@@ -76,7 +82,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     maxOpenDocs: config.maxOpenDocs,
     roomIdleMs: config.roomIdleMs,
   })
-  const authorizer: Authorizer = config.authSecret ? new JwtAuthorizer(config.authSecret) : openAuthorizer
+  const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
+  const authorizer: Authorizer = config.authSecret
+    ? new JwtAuthorizer(config.authSecret, revocations)
+    : openAuthorizer
+  const revokeLocally = ({ doc, sub }: RevocationTarget): number => {
+    revocations.revoke({ doc, sub })
+    metrics.revocations.inc({ target: doc !== undefined ? 'doc' : 'sub' })
+    metrics.revokedTokens.set(revocations.size)
+    const closed = gateway.closeWhere(
+      'accessRevoked',
+      (connection) =>
+        (doc !== undefined && connection.room.docName === doc) ||
+        (sub !== undefined && connection.subject === sub),
+    )
+    logger.info({ doc, sub, closed }, 'access revoked')
+    return closed
+  }
   const gateway = new WsGateway({
     registry,
     authorizer,
@@ -116,10 +138,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await registry.unload(doc)
       return closed
     },
-    revoke: async ({ doc, sub }) =>
-      gateway.closeWhere('accessRevoked', (connection) =>
-        doc !== undefined ? connection.room.docName === doc : connection.subject === sub,
-      ),
+    revoke: async (target) => revokeLocally(target),
     drain: () => {
       draining = true
       logger.info('drain requested by admin')
@@ -130,7 +149,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const userRoutes = [publicRoutes(health, metrics)]
-  const adminHandler = adminRoutes(config.adminToken, admin)
+  const adminHandler = adminRoutes(config.adminToken, admin, metrics)
   // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
   // default), so user traffic can never reach them even with the token.
   const mainServer = createServer(
@@ -149,6 +168,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get connectionCount() {
       return gateway.connectionCount
     },
+    revokeLocally,
     async start() {
       await store.open()
       await relay?.start()

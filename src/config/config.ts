@@ -41,6 +41,8 @@ export interface Config {
   readonly maxConnections: number
   readonly maxConnectionsPerDoc: number
   readonly maxOpenDocs: number
+  /** How long an admin revocation keeps refusing tokens issued before it. */
+  readonly revocationTtlMs: number
   /** Prefix of every Redis key this server writes. */
   readonly redisPrefix: string
 }
@@ -133,6 +135,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters')
   }
+  if (adminToken !== undefined && adminToken === authSecret) {
+    // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
+    throw new ConfigError('ADMIN_TOKEN must differ from AUTH_SECRET')
+  }
   const redisPrefix = readString(env, 'REDIS_PREFIX') ?? 'yws'
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(redisPrefix)) {
     throw new ConfigError('REDIS_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ -')
@@ -163,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     maxConnectionsPerDoc: readInteger(env, 'MAX_CONNECTIONS_PER_DOC', 1_000, 1, 1_000_000),
     maxOpenDocs: readInteger(env, 'MAX_OPEN_DOCS', 10_000, 1, 1_000_000),
+    revocationTtlMs: readInteger(env, 'REVOCATION_TTL_MS', 86_400_000, 1000, 2_592_000_000),
     redisPrefix,
   }
   return Object.freeze(config)
