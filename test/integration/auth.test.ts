@@ -108,19 +108,26 @@ describe('token carriers', () => {
     const token = await signToken({ docs: ['h'] })
     const ws = await openSocket(`${server.url}/h`, { headers: { Authorization: `Bearer ${token}` } })
     ws.close()
-    await expect(openSocket(`${server.url}/h`, { headers: { Authorization: `Basic ${token}` } })).rejects.toThrow(
-      'HTTP 401',
-    )
+    await expect(
+      openSocket(`${server.url}/h`, { headers: { Authorization: `Basic ${token}` } }),
+    ).rejects.toThrow('HTTP 401')
   })
 
   it('cookie `token`, among other cookies and quoted', async () => {
     const server = await authServer()
     const token = await signToken({ docs: ['c'] })
-    for (const cookie of [`token=${token}`, `a=1; token=${token}; b=2`, `token="${token}"`, `token=; token=${token}`]) {
+    for (const cookie of [
+      `token=${token}`,
+      `a=1; token=${token}; b=2`,
+      `token="${token}"`,
+      `token=; token=${token}`,
+    ]) {
       const ws = await openSocket(`${server.url}/c`, { headers: { Cookie: cookie } })
       ws.close()
     }
-    await expect(openSocket(`${server.url}/c`, { headers: { Cookie: `xtoken=${token}` } })).rejects.toThrow('HTTP 401')
+    await expect(openSocket(`${server.url}/c`, { headers: { Cookie: `xtoken=${token}` } })).rejects.toThrow(
+      'HTTP 401',
+    )
   })
 
   it('a yauth- subprotocol, echoed back so browsers accept the handshake', async () => {
@@ -166,14 +173,19 @@ describe('read mode', () => {
     const droppedBefore = await metricValue(server.app.metrics.readOnlyUpdatesDropped)
 
     reader.text.insert(0, 'SHOULD NOT SPREAD ')
-    await waitFor(async () => (await metricValue(server.app.metrics.readOnlyUpdatesDropped)) > droppedBefore, {
-      what: 'the read-only update to be dropped',
-    })
+    await waitFor(
+      async () => (await metricValue(server.app.metrics.readOnlyUpdatesDropped)) > droppedBefore,
+      {
+        what: 'the read-only update to be dropped',
+      },
+    )
     // Then a writer edit, which travels the same path: once it has arrived, the earlier
     // read-only update would have too.
     writer.text.insert(writer.text.length, '!')
     const observer = await connectSynced(server.url, 'r', { params: { token: write } })
-    await waitFor(() => observer.text.toString() === 'from writer!', { what: 'observer to see the writer edit' })
+    await waitFor(() => observer.text.toString() === 'from writer!', {
+      what: 'observer to see the writer edit',
+    })
     expect(writer.text.toString()).toBe('from writer!')
     expect(server.app.registry.get('r')!.doc.getText('t').toString()).toBe('from writer!')
     expect(published.length).toBe(publishedBefore + 1)
@@ -192,14 +204,18 @@ describe('read mode', () => {
 
   it("a read connection's awareness is visible to the others", async () => {
     const server = await authServer()
-    const writer = await connectSynced(server.url, 'aw', { params: { token: await signToken({ docs: ['aw'] }) } })
+    const writer = await connectSynced(server.url, 'aw', {
+      params: { token: await signToken({ docs: ['aw'] }) },
+    })
     const reader = await connectSynced(server.url, 'aw', {
       params: { token: await signToken({ docs: ['aw'], mode: 'read' }) },
     })
     reader.provider.awareness.setLocalStateField('user', { name: 'reader' })
     const readerId = reader.doc.clientID
     await waitFor(
-      () => (writer.provider.awareness.getStates().get(readerId) as { user?: { name: string } })?.user?.name === 'reader',
+      () =>
+        (writer.provider.awareness.getStates().get(readerId) as { user?: { name: string } })?.user?.name ===
+        'reader',
       { what: "the reader's awareness at the writer" },
     )
   })
@@ -233,7 +249,9 @@ describe('logs', () => {
     await rawUpgrade(server.port, '/logged', { Cookie: `token=${forged}` })
     await rawUpgrade(server.port, '/logged', { 'Sec-WebSocket-Protocol': `yauth-${forged}` })
     // The good token expires: its close (4001) is logged too.
-    await waitFor(() => server.logs.some((line) => line.reason === 'tokenExpired'), { what: 'expiry close log' })
+    await waitFor(() => server.logs.some((line) => line.reason === 'tokenExpired'), {
+      what: 'expiry close log',
+    })
     client.destroy()
     const text = JSON.stringify(server.logs)
     expect(server.logs.length).toBeGreaterThan(5)
