@@ -2,25 +2,32 @@
  * Raw HTTP for tests: upgrade attempts that report the status the server answered (without
  * a WebSocket library in the way) and plain requests with a JSON body.
  */
-
 import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { onTestFinished } from 'vitest'
 
 export interface RawResponse {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
   readonly body: string
+  /** The upgraded socket, when `keepOpen` asked to keep it (destroyed at test end). */
+  readonly socket?: Duplex
 }
 
 /**
  * Sends a WebSocket upgrade request for `path` and resolves with the status: 101 when the
- * server upgraded (the socket is then closed by us), else the HTTP refusal.
+ * server upgraded (the socket is then closed by us unless `keepOpen`), else the HTTP refusal.
  */
 export function rawUpgrade(
   port: number,
   path: string,
   headers: Record<string, string> = {},
-  { method = 'GET', timeoutMs = 5000 }: { method?: string; timeoutMs?: number } = {},
+  {
+    method = 'GET',
+    timeoutMs = 5000,
+    keepOpen = false,
+  }: { method?: string; timeoutMs?: number; keepOpen?: boolean } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({
@@ -38,8 +45,14 @@ export function rawUpgrade(
       timeout: timeoutMs,
     })
     req.on('upgrade', (response, socket) => {
-      socket.destroy()
-      resolve({ status: response.statusCode ?? 0, headers: response.headers, body: '' })
+      if (keepOpen) onTestFinished(() => void socket.destroy())
+      else socket.destroy()
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        body: '',
+        ...(keepOpen ? { socket } : {}),
+      })
     })
     req.on('response', (response) => {
       let body = ''

@@ -39,13 +39,14 @@ describe('admin authentication', () => {
   it('401 without a token, with a wrong one, and with a valid user JWT', async () => {
     const server = await adminServer()
     const userJwt = await signToken({ docs: ['*'], sub: 'mallory' })
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { Authorization: 'Bearer wrong-token-wrong-token' },
       { Authorization: TEST_ADMIN_TOKEN },
       { Authorization: `Bearer ${TEST_ADMIN_TOKEN}x` },
       { Authorization: `Bearer ${userJwt}` },
-    ]) {
+    ]
+    for (const headers of attempts) {
       const response = await httpRequest(server.port, '/admin/docs', { headers })
       expect(response.status).toBe(401)
       expect(response.headers['www-authenticate']).toContain('Bearer')
