@@ -78,6 +78,7 @@ export async function httpRequest(
     headers = {},
     body,
   }: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect parsed JSON through assertions
 ): Promise<RawResponse & { json: () => any }> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
   const response = await new Promise<RawResponse>((resolve, reject) => {

@@ -50,9 +50,8 @@ export function parsePrometheus(text: string): Exposition {
         labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))
       }
     }
-    const value =
-      match[3] === '+Inf' ? Number.POSITIVE_INFINITY : match[3] === '-Inf' ? -Infinity : Number(match[3])
-    if (Number.isNaN(value) && match[3] !== 'NaN') throw new Error(`line ${index + 1}: bad value: ${line}`)
+    const value = parseValue(match[3]!)
+    if (value === undefined) throw new Error(`line ${index + 1}: bad value: ${line}`)
     const name = match[1]!
     const family = types.has(name)
       ? name
@@ -71,6 +70,15 @@ export function parsePrometheus(text: string): Exposition {
         .reduce((sum, s) => sum + s.value, 0),
     families: () => new Set(types.keys()),
   }
+}
+
+/** Sample values parse like Go's ParseFloat, as Prometheus does: NaN/Inf in any case. */
+function parseValue(text: string): number | undefined {
+  const lower = text.toLowerCase()
+  if (lower === 'nan') return Number.NaN
+  if (/^[+-]?inf(inity)?$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return undefined
+  return Number(text)
 }
 
 /** The current value of one prom-client metric (summed over samples matching `labels`). */
