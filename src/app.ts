@@ -108,6 +108,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     heartbeatMs: config.heartbeatMs,
     maxConnections: config.maxConnections,
     maxConnectionsPerDoc: config.maxConnectionsPerDoc,
+    allowedOrigins: config.allowedOrigins,
     limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
   })
   let draining = false

@@ -41,6 +41,11 @@ export interface Config {
   readonly maxConnections: number
   readonly maxConnectionsPerDoc: number
   readonly maxOpenDocs: number
+  /**
+   * Browser origins allowed to open WebSockets (exact `scheme://host[:port]`, lowercase).
+   * Unset: any. Requests without an Origin header (non-browser clients) are not affected.
+   */
+  readonly allowedOrigins: readonly string[] | undefined
   /** How long an admin revocation keeps refusing tokens issued before it. */
   readonly revocationTtlMs: number
   /** Prefix of every Redis key this server writes. */
@@ -108,6 +113,26 @@ function readClusterNodes(env: Env): { host: string; port: number }[] | undefine
   })
 }
 
+function readOrigins(env: Env): string[] | undefined {
+  const raw = readString(env, 'ALLOWED_ORIGINS')
+  if (raw === undefined) return undefined
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim().toLowerCase()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined // reported below with the entry itself
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError(
+        `ALLOWED_ORIGINS entries must be origins like https://app.example.com, got "${entry.trim()}"`,
+      )
+    }
+    return origin
+  })
+}
+
 /** Hides a password in a URL so config errors never print secrets. */
 export function redactUrl(raw: string): string {
   return raw.replace(/\/\/([^@/]*)@/, '//***@')
@@ -169,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     maxConnectionsPerDoc: readInteger(env, 'MAX_CONNECTIONS_PER_DOC', 1_000, 1, 1_000_000),
     maxOpenDocs: readInteger(env, 'MAX_OPEN_DOCS', 10_000, 1, 1_000_000),
+    allowedOrigins: readOrigins(env),
     revocationTtlMs: readInteger(env, 'REVOCATION_TTL_MS', 86_400_000, 1000, 2_592_000_000),
     redisPrefix,
   }

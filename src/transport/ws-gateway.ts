@@ -24,6 +24,8 @@ export interface WsGatewayOptions {
   readonly heartbeatMs: number
   readonly maxConnections: number
   readonly maxConnectionsPerDoc: number
+  /** Browser origins allowed to connect; undefined = any. */
+  readonly allowedOrigins?: readonly string[] | undefined
   readonly limits: ConnectionLimits
 }
 
@@ -100,6 +102,18 @@ export class WsGateway {
     if (!this.accepting) {
       metrics.upgradesRejected.inc({ reason: 'draining' })
       return refuse(socket, 503, 'server is restarting', { 'Retry-After': '1' })
+    }
+    // Browsers attach cookies to cross-site WebSocket handshakes (SameSite=None), so a page
+    // on another site could ride a user's `token` cookie (cross-site WebSocket hijacking).
+    // Browsers always send Origin; other clients do not and are unaffected.
+    const origin = request.headers.origin?.toLowerCase()
+    if (
+      this.options.allowedOrigins &&
+      origin !== undefined &&
+      !this.options.allowedOrigins.includes(origin)
+    ) {
+      metrics.upgradesRejected.inc({ reason: 'origin' })
+      return refuse(socket, 403, 'origin not allowed')
     }
     const auth = await this.options.authorizer.authorize(request, docName)
     if (!auth.ok) {

@@ -262,3 +262,19 @@ describe('logs', () => {
     }
   })
 })
+
+describe('ALLOWED_ORIGINS', () => {
+  it('refuses browser handshakes from other origins (403), allows listed ones and non-browser clients', async () => {
+    const server = await authServer({ allowedOrigins: ['https://app.example.com'] })
+    const token = await signToken({ docs: ['o'] })
+    const cookie = { Cookie: `token=${token}` }
+    expect((await rawUpgrade(server.port, '/o', { ...cookie, Origin: 'https://evil.example' })).status).toBe(
+      403,
+    )
+    expect(
+      (await rawUpgrade(server.port, '/o', { ...cookie, Origin: 'https://APP.example.com' })).status,
+    ).toBe(101)
+    expect((await rawUpgrade(server.port, '/o', cookie)).status).toBe(101)
+    expect(await metricValue(server.app.metrics.upgradesRejected, { reason: 'origin' })).toBe(1)
+  })
+})

@@ -24,3 +24,15 @@ describe('security settings in config', () => {
     expect(() => loadConfig({ MAX_CONNECTIONS: '0' })).toThrow(/MAX_CONNECTIONS/)
   })
 })
+
+describe('ALLOWED_ORIGINS', () => {
+  it('parses a comma list of exact origins and refuses anything else', () => {
+    expect(loadConfig({}).allowedOrigins).toBeUndefined()
+    expect(
+      loadConfig({ ALLOWED_ORIGINS: 'https://A.example.com, http://localhost:3000' }).allowedOrigins,
+    ).toEqual(['https://a.example.com', 'http://localhost:3000'])
+    for (const bad of ['a.example.com', 'https://a.example.com/', 'https://a.example.com/path', '*']) {
+      expect(() => loadConfig({ ALLOWED_ORIGINS: bad }), bad).toThrow(/ALLOWED_ORIGINS/)
+    }
+  })
+})
