@@ -18,6 +18,7 @@ import { RoomRegistry } from './room/room-registry.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
+import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { WsGateway } from './transport/ws-gateway.js'
 
 export interface AppOptions {
@@ -41,6 +42,11 @@ export interface App {
   /** Stops accepting, closes clients with `code` (1012 by default), flushes, releases everything. */
   close(code?: CloseCodeName): Promise<void>
   readonly connectionCount: number
+  /**
+   * Revokes on this instance only: refuses tokens for the doc/sub issued until now and
+   * closes matching connections with 4003. Returns how many were closed.
+   */
+  revokeLocally(target: RevocationTarget): number
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
@@ -86,7 +92,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     maxOpenDocs: config.maxOpenDocs,
     roomIdleMs: config.roomIdleMs,
   })
-  const authorizer: Authorizer = config.authSecret ? new JwtAuthorizer(config.authSecret) : openAuthorizer
+  const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
+  const authorizer: Authorizer = config.authSecret
+    ? new JwtAuthorizer(config.authSecret, revocations)
+    : openAuthorizer
+  const revokeLocally = ({ doc, sub }: RevocationTarget): number => {
+    revocations.revoke({ doc, sub })
+    metrics.revocations.inc({ target: doc !== undefined ? 'doc' : 'sub' })
+    metrics.revokedTokens.set(revocations.size)
+    const closed = gateway.closeWhere(
+      'accessRevoked',
+      (connection) =>
+        (doc !== undefined && connection.room.docName === doc) ||
+        (sub !== undefined && connection.subject === sub),
+    )
+    logger.info({ doc, sub, closed }, 'access revoked')
+    return closed
+  }
   const gateway = new WsGateway({
     registry,
     authorizer,
@@ -96,6 +118,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     heartbeatMs: config.heartbeatMs,
     maxConnections: config.maxConnections,
     maxConnectionsPerDoc: config.maxConnectionsPerDoc,
+    allowedOrigins: config.allowedOrigins,
     limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
   })
   let draining = false
@@ -144,11 +167,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     await registry.unload(doc)
     return closed
   }
-  function revokeLocally({ doc, sub }: { doc?: string; sub?: string }): number {
-    return gateway.closeWhere('accessRevoked', (connection) =>
-      doc !== undefined ? connection.room.docName === doc : connection.subject === sub,
-    )
-  }
   relay?.onControl?.((message: ControlMessage) => {
     if (message.type === 'revoke') revokeLocally(message)
     else
@@ -159,7 +177,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const userRoutes = [publicRoutes(health, metrics)]
-  const adminHandler = adminRoutes(config.adminToken, admin)
+  const adminHandler = adminRoutes(config.adminToken, admin, metrics)
   // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
   // default), so user traffic can never reach them even with the token.
   const mainServer = createServer(
@@ -178,6 +196,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get connectionCount() {
       return gateway.connectionCount
     },
+    revokeLocally,
     async start() {
       await store.open()
       await relay?.start()

@@ -41,6 +41,13 @@ export interface Config {
   readonly maxConnections: number
   readonly maxConnectionsPerDoc: number
   readonly maxOpenDocs: number
+  /**
+   * Browser origins allowed to open WebSockets (exact `scheme://host[:port]`, lowercase).
+   * Unset: any. Requests without an Origin header (non-browser clients) are not affected.
+   */
+  readonly allowedOrigins: readonly string[] | undefined
+  /** How long an admin revocation keeps refusing tokens issued before it. */
+  readonly revocationTtlMs: number
   /** Prefix of every Redis key this server writes. */
   readonly redisPrefix: string
 }
@@ -106,6 +113,26 @@ function readClusterNodes(env: Env): { host: string; port: number }[] | undefine
   })
 }
 
+function readOrigins(env: Env): string[] | undefined {
+  const raw = readString(env, 'ALLOWED_ORIGINS')
+  if (raw === undefined) return undefined
+  return raw.split(',').map((entry) => {
+    const origin = entry.trim().toLowerCase()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined // reported below with the entry itself
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError(
+        `ALLOWED_ORIGINS entries must be origins like https://app.example.com, got "${entry.trim()}"`,
+      )
+    }
+    return origin
+  })
+}
+
 /** Hides a password in a URL so config errors never print secrets. */
 export function redactUrl(raw: string): string {
   return raw.replace(/\/\/([^@/]*)@/, '//***@')
@@ -132,6 +159,10 @@ export function loadConfig(env: Env = process.env): Config {
   const adminToken = readString(env, 'ADMIN_TOKEN')
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters')
+  }
+  if (adminToken !== undefined && adminToken === authSecret) {
+    // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
+    throw new ConfigError('ADMIN_TOKEN must differ from AUTH_SECRET')
   }
   const redisPrefix = readString(env, 'REDIS_PREFIX') ?? 'yws'
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(redisPrefix)) {
@@ -163,6 +194,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     maxConnectionsPerDoc: readInteger(env, 'MAX_CONNECTIONS_PER_DOC', 1_000, 1, 1_000_000),
     maxOpenDocs: readInteger(env, 'MAX_OPEN_DOCS', 10_000, 1, 1_000_000),
+    allowedOrigins: readOrigins(env),
+    revocationTtlMs: readInteger(env, 'REVOCATION_TTL_MS', 86_400_000, 1000, 2_592_000_000),
     redisPrefix,
   }
   return Object.freeze(config)

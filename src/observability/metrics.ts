@@ -120,6 +120,23 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   })
+  readonly adminRequests = new Counter({
+    name: 'yws_admin_requests_total',
+    help: 'Requests to /admin/*, by action (or "unknown") and HTTP status',
+    labelNames: ['action', 'status'],
+    registers: [this.registry],
+  })
+  readonly revocations = new Counter({
+    name: 'yws_revocations_total',
+    help: 'Operator revocations applied on this instance, by target kind (doc or sub)',
+    labelNames: ['target'],
+    registers: [this.registry],
+  })
+  readonly revokedTokens = new Gauge({
+    name: 'yws_revocation_entries',
+    help: 'Revocation entries in force on this instance (kept for REVOCATION_TTL_MS)',
+    registers: [this.registry],
+  })
   readonly relayLag = new Histogram({
     name: 'yws_relay_lag_seconds',
     help: 'Age of a relayed update when another instance applies it (stream id time to now)',

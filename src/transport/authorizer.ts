@@ -2,15 +2,28 @@
  * Decides at the HTTP upgrade whether a request may open a document, and how. With no
  * AUTH_SECRET everyone may write (the server warns loudly at start). With one, a valid
  * HS256 JWT must grant the doc: claim `docs` lists exact names or `prefix*` patterns
- * (`*` = all), optional claim `mode` is `write` (default) or `read`.
+ * (`*` = all), optional claim `mode` is `write` (default) or `read`; `exp` is required.
+ * Tokens an operator revoked (see RevocationList) are refused like expired ones.
  */
 import type { IncomingMessage } from 'node:http'
+import { parseCookie } from 'cookie'
 import { errors as joseErrors, jwtVerify } from 'jose'
 import type { AccessGrant } from './connection.js'
+import type { RevocationList } from './revocation-list.js'
+
+export type AuthFailureReason =
+  | 'missing-token'
+  | 'invalid-token'
+  | 'expired-token'
+  | 'token-without-exp'
+  | 'revoked-token'
+  | 'no-docs-claim'
+  | 'doc-not-granted'
+  | 'bad-mode-claim'
 
 export type AuthResult =
   | { readonly ok: true; readonly grant: AccessGrant }
-  | { readonly ok: false; readonly status: 401 | 403; readonly reason: string }
+  | { readonly ok: false; readonly status: 401 | 403; readonly reason: AuthFailureReason }
 
 export interface Authorizer {
   authorize(request: IncomingMessage, docName: string): Promise<AuthResult>
@@ -20,10 +33,16 @@ export const openAuthorizer: Authorizer = {
   authorize: async () => ({ ok: true, grant: { readOnly: false } }),
 }
 
+/** The subprotocol prefix that carries a token (browsers cannot set headers on a WebSocket). */
+export const TOKEN_SUBPROTOCOL_PREFIX = 'yauth-'
+
 export class JwtAuthorizer implements Authorizer {
   private readonly key: Uint8Array
 
-  constructor(secret: string) {
+  constructor(
+    secret: string,
+    private readonly revocations?: RevocationList,
+  ) {
     this.key = new TextEncoder().encode(secret)
   }
 
@@ -32,13 +51,26 @@ export class JwtAuthorizer implements Authorizer {
     if (!token) return { ok: false, status: 401, reason: 'missing-token' }
     let payload: Record<string, unknown>
     try {
-      // Pinning the algorithm rejects `none` and every asymmetric/confused-key variant.
-      ;({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], clockTolerance: 0 }))
+      // Pinning the algorithm rejects `none` and every asymmetric/confused-key variant;
+      // requiring `exp` means no token is valid forever.
+      ;({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        clockTolerance: 0,
+        requiredClaims: ['exp'],
+      }))
     } catch (error) {
-      const reason = error instanceof joseErrors.JWTExpired ? 'expired-token' : 'invalid-token'
-      return { ok: false, status: 401, reason }
+      if (error instanceof joseErrors.JWTExpired) return { ok: false, status: 401, reason: 'expired-token' }
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') {
+        return { ok: false, status: 401, reason: 'token-without-exp' }
+      }
+      return { ok: false, status: 401, reason: 'invalid-token' }
     }
     if (typeof payload.exp !== 'number') return { ok: false, status: 401, reason: 'token-without-exp' }
+    const subject = typeof payload.sub === 'string' ? payload.sub : undefined
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : undefined
+    if (this.revocations?.isRevoked(docName, subject, issuedAt)) {
+      return { ok: false, status: 401, reason: 'revoked-token' }
+    }
     const docs = payload.docs
     if (!Array.isArray(docs) || !docs.every((pattern) => typeof pattern === 'string')) {
       return { ok: false, status: 403, reason: 'no-docs-claim' }
@@ -48,14 +80,7 @@ export class JwtAuthorizer implements Authorizer {
     }
     const mode = payload.mode ?? 'write'
     if (mode !== 'write' && mode !== 'read') return { ok: false, status: 403, reason: 'bad-mode-claim' }
-    return {
-      ok: true,
-      grant: {
-        readOnly: mode === 'read',
-        expiresAt: payload.exp * 1000,
-        subject: typeof payload.sub === 'string' ? payload.sub : undefined,
-      },
-    }
+    return { ok: true, grant: { readOnly: mode === 'read', expiresAt: payload.exp * 1000, subject } }
   }
 }
 
@@ -65,32 +90,52 @@ export function docMatches(pattern: string, docName: string): boolean {
   return pattern === docName
 }
 
-/** The token from `?token=`, `Authorization: Bearer`, a `yauth-` subprotocol, or cookie `token`. */
+/**
+ * The token from (first match wins) `?token=`, `Authorization: Bearer`, a `yauth-`
+ * subprotocol, or cookie `token`. Never logs anything: every carrier is a secret.
+ */
 export function tokenFromRequest(request: IncomingMessage): string | undefined {
-  const query = (request.url ?? '').split('?')[1]
-  const fromQuery = query ? new URLSearchParams(query).get('token') : null
+  const url = request.url ?? ''
+  // Everything after the first `?` (a doc name's own `?` is percent-encoded).
+  const queryStart = url.indexOf('?')
+  const fromQuery = queryStart >= 0 ? new URLSearchParams(url.slice(queryStart + 1)).get('token') : null
   if (fromQuery) return fromQuery
   const authorization = request.headers.authorization
   if (authorization) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)
     if (match) return match[1]
   }
-  const protocols = request.headers['sec-websocket-protocol']
-  if (protocols) {
-    for (const protocol of protocols.split(',')) {
-      const trimmed = protocol.trim()
-      if (trimmed.startsWith('yauth-') && trimmed.length > 6) return trimmed.slice(6)
-    }
-  }
+  const fromProtocol = tokenSubprotocol(request.headers['sec-websocket-protocol'])
+  if (fromProtocol) return fromProtocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length)
   const cookie = request.headers.cookie
   if (cookie) {
-    for (const part of cookie.split(';')) {
-      const separator = part.indexOf('=')
-      if (separator > 0 && part.slice(0, separator).trim() === 'token') {
-        const value = part.slice(separator + 1).trim()
-        if (value) return value
-      }
+    // The maintained parser splits and percent-decodes per RFC 6265 (a hand-rolled split
+    // did not decode); our decoder also drops the optional DQUOTEs around a value and
+    // skips empty values, so `token=; token=<JWT>` still finds the JWT.
+    const value = parseCookie(cookie, { decode: decodeCookieValue }).token
+    if (value) return value
+  }
+  return undefined
+}
+
+/** The first `yauth-<JWT>` entry of a Sec-WebSocket-Protocol header, as sent. */
+export function tokenSubprotocol(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  for (const entry of header.split(',')) {
+    const protocol = entry.trim()
+    if (protocol.startsWith(TOKEN_SUBPROTOCOL_PREFIX) && protocol.length > TOKEN_SUBPROTOCOL_PREFIX.length) {
+      return protocol
     }
   }
   return undefined
+}
+
+function decodeCookieValue(raw: string): string | undefined {
+  const unquoted = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw
+  if (unquoted === '') return undefined
+  try {
+    return decodeURIComponent(unquoted)
+  } catch {
+    return unquoted // not percent-encoding after all: a JWT never contains `%`, so use it as sent
+  }
 }

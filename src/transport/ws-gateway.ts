@@ -12,8 +12,8 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
 import { type RoomRegistry, TooManyDocsError } from '../room/room-registry.js'
-import type { Authorizer } from './authorizer.js'
-import { Connection, type ConnectionLimits } from './connection.js'
+import { type Authorizer, tokenSubprotocol } from './authorizer.js'
+import { type AccessGrant, Connection, type ConnectionLimits } from './connection.js'
 
 export interface WsGatewayOptions {
   readonly registry: RoomRegistry
@@ -24,12 +24,16 @@ export interface WsGatewayOptions {
   readonly heartbeatMs: number
   readonly maxConnections: number
   readonly maxConnectionsPerDoc: number
+  /** Browser origins allowed to connect; undefined = any. */
+  readonly allowedOrigins?: readonly string[] | undefined
   readonly limits: ConnectionLimits
 }
 
 export class WsGateway {
   private readonly wss: WebSocketServer
   private readonly connections = new Set<Connection>()
+  /** Upgrades past the connection-cap check but not yet connected (they hold a slot). */
+  private pendingUpgrades = 0
   private readonly heartbeat: NodeJS.Timeout
   private accepting = true
 
@@ -42,10 +46,8 @@ export class WsGateway {
       clientTracking: false,
       // Browsers cannot set headers on a WebSocket, so a token may ride in the subprotocol
       // list as `yauth-<JWT>`; it must be echoed back or the browser aborts the handshake.
-      handleProtocols: (protocols) => {
-        for (const protocol of protocols) if (protocol.startsWith('yauth-')) return protocol
-        return false
-      },
+      handleProtocols: (_protocols, request) =>
+        tokenSubprotocol(request.headers['sec-websocket-protocol']) ?? false,
     })
     this.heartbeat = setInterval(() => {
       for (const connection of this.connections) connection.heartbeat()
@@ -83,7 +85,14 @@ export class WsGateway {
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { metrics, registry } = this.options
+    const { metrics } = this.options
+    // Refuse what ws would refuse anyway before spending a token check or a document load
+    // on it (and so that ws never aborts a handshake after we acquired a room).
+    const handshakeProblem = badHandshake(request)
+    if (handshakeProblem) {
+      metrics.upgradesRejected.inc({ reason: 'bad-handshake' })
+      return refuse(socket, 400, handshakeProblem)
+    }
     const docName = docNameFromPath(request.url ?? '')
     const problem = docName === undefined ? 'malformed path' : docNameProblem(docName)
     if (docName === undefined || problem) {
@@ -94,6 +103,18 @@ export class WsGateway {
       metrics.upgradesRejected.inc({ reason: 'draining' })
       return refuse(socket, 503, 'server is restarting', { 'Retry-After': '1' })
     }
+    // Browsers attach cookies to cross-site WebSocket handshakes (SameSite=None), so a page
+    // on another site could ride a user's `token` cookie (cross-site WebSocket hijacking).
+    // Browsers always send Origin; other clients do not and are unaffected.
+    const origin = request.headers.origin?.toLowerCase()
+    if (
+      this.options.allowedOrigins &&
+      origin !== undefined &&
+      !this.options.allowedOrigins.includes(origin)
+    ) {
+      metrics.upgradesRejected.inc({ reason: 'origin' })
+      return refuse(socket, 403, 'origin not allowed')
+    }
     const auth = await this.options.authorizer.authorize(request, docName)
     if (!auth.ok) {
       metrics.authFailures.inc({ reason: auth.reason })
@@ -101,10 +122,27 @@ export class WsGateway {
       this.options.logger.info({ doc: docName, reason: auth.reason }, 'upgrade refused by auth')
       return refuse(socket, auth.status, auth.status === 401 ? 'unauthorized' : 'forbidden')
     }
-    if (this.connections.size >= this.options.maxConnections) {
+    // Upgrades awaiting a document load count too, or a burst could overshoot the cap.
+    if (this.connections.size + this.pendingUpgrades >= this.options.maxConnections) {
       metrics.upgradesRejected.inc({ reason: 'max-connections' })
       return refuse(socket, 503, 'too many connections', { 'Retry-After': '5' })
     }
+    this.pendingUpgrades += 1
+    try {
+      await this.admit(request, socket, head, docName, auth.grant)
+    } finally {
+      this.pendingUpgrades -= 1
+    }
+  }
+
+  private async admit(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    docName: string,
+    grant: AccessGrant,
+  ): Promise<void> {
+    const { metrics, registry } = this.options
     let room: Awaited<ReturnType<RoomRegistry['acquire']>>
     try {
       room = await registry.acquire(docName)
@@ -128,11 +166,13 @@ export class WsGateway {
       if (!socket.destroyed) refuse(socket, 503, 'server is restarting')
       return
     }
+    let upgraded = false
     this.wss.handleUpgrade(request, socket, head, (ws) => {
+      upgraded = true
       const connection = new Connection(
         ws,
         room,
-        auth.grant,
+        grant,
         this.options.limits,
         metrics,
         this.options.logger,
@@ -147,6 +187,13 @@ export class WsGateway {
       metrics.connectionsTotal.inc()
       connection.start()
     })
+    // ws validates and completes (or aborts) the handshake synchronously. If it aborted —
+    // a header our pre-check does not cover, or a socket that closed meanwhile — the room
+    // must be released here, or every bad handshake would pin a document in memory.
+    if (!upgraded) {
+      registry.release(room)
+      metrics.upgradesRejected.inc({ reason: 'bad-handshake' })
+    }
   }
 
   /** Closes every connection with `code` and stops the heartbeat. */
@@ -156,6 +203,20 @@ export class WsGateway {
     for (const connection of [...this.connections]) connection.close(code)
     this.wss.close()
   }
+}
+
+/** Sec-WebSocket-Key: 16 random bytes in base64 (RFC 6455 §4.1; the same test as ws). */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/
+
+/** Why this is not a WebSocket handshake ws would accept, or undefined when it is one. */
+function badHandshake(request: IncomingMessage): string | undefined {
+  if (request.method !== 'GET') return 'WebSocket handshakes use GET'
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return 'invalid Upgrade header'
+  const key = request.headers['sec-websocket-key']
+  if (key === undefined || !WEBSOCKET_KEY.test(key)) return 'missing or invalid Sec-WebSocket-Key'
+  const version = request.headers['sec-websocket-version']
+  if (version !== '13' && version !== '8') return 'missing or invalid Sec-WebSocket-Version'
+  return undefined
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -17,6 +17,8 @@ import { tempDir } from './temp-dir.js'
 export interface TestServer {
   readonly app: App
   readonly port: number
+  /** The admin port when `adminPort` was configured (0 picks a free one). */
+  readonly adminPort: number | undefined
   readonly url: string
   readonly config: Config
   /** Log lines the server wrote (JSON objects). */
@@ -50,14 +52,14 @@ export async function startServer(
     ...(options.relay ? { relay: options.relay } : {}),
     ...(options.relayTuning ? { relayTuning: options.relayTuning } : {}),
   })
-  const { port } = await app.start()
+  const { port, adminPort } = await app.start()
   let closed: Promise<void> | undefined
   const close = () => {
     closed ??= app.close()
     return closed
   }
   if (!options.keepOpen) onTestFinished(close)
-  return { app, port, url: `ws://127.0.0.1:${port}`, config, logs, close }
+  return { app, port, adminPort, url: `ws://127.0.0.1:${port}`, config, logs, close }
 }
 
 export interface SpawnedServer {
