@@ -75,8 +75,14 @@ export interface SpawnedServer {
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
-/** The real entry point as a child process (tsx), configured only by environment. */
-export async function spawnServer(env: Record<string, string>): Promise<SpawnedServer> {
+/**
+ * The real entry point as a child process (tsx), configured only by environment. Killed when
+ * the current test finishes, unless `keepOpen` (beforeAll scopes: the caller kills it).
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { keepOpen?: boolean } = {},
+): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,9 +106,11 @@ export async function spawnServer(env: Record<string, string>): Promise<SpawnedS
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     return exited
   }
-  onTestFinished(async () => {
-    await kill('SIGKILL')
-  })
+  if (!options.keepOpen) {
+    onTestFinished(async () => {
+      await kill('SIGKILL')
+    })
+  }
   return {
     process: child,
     port,

@@ -9,3 +9,9 @@ export async function tempDir(prefix = 'yws-'): Promise<string> {
   onTestFinished(() => rm(dir, { recursive: true, force: true }))
   return dir
 }
+
+/** Like tempDir, for beforeAll/afterAll scopes (no current test): the caller removes it. */
+export async function tempDirKeep(prefix = 'yws-'): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix))
+  return { path, remove: () => rm(path, { recursive: true, force: true }) }
+}

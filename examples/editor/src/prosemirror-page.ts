@@ -1,0 +1,97 @@
+/**
+ * The rich-text example: plain ProseMirror bound to a Y.XmlFragment by y-prosemirror, with
+ * collaborator carets from awareness, Yjs-aware undo (only this user's own edits) and a tiny
+ * toolbar. `window.demo` exposes the pieces for debugging and for the browser tests.
+ */
+import { baseKeymap, chainCommands, toggleMark } from 'prosemirror-commands'
+import { keymap } from 'prosemirror-keymap'
+import { Schema } from 'prosemirror-model'
+import { schema as basicSchema } from 'prosemirror-schema-basic'
+import { addListNodes, liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list'
+import { type Command, EditorState, TextSelection } from 'prosemirror-state'
+import { EditorView } from 'prosemirror-view'
+import { redo, undo, yCursorPlugin, ySyncPlugin, yUndoPlugin, yUndoPluginKey } from 'y-prosemirror'
+import { startSession } from './session.js'
+
+const schema = new Schema({
+  nodes: addListNodes(basicSchema.spec.nodes, 'paragraph block*', 'block'),
+  marks: basicSchema.spec.marks,
+})
+
+const session = startSession()
+// 'prosemirror' is y-prosemirror's conventional fragment name; other editors reading the
+// same doc (e.g. a Tiptap page) find the content there.
+const fragment = session.ydoc.getXmlFragment('prosemirror')
+
+const undoCommand: Command = (state) => undo(state)
+const redoCommand: Command = (state) => redo(state)
+const bold = toggleMark(schema.marks.strong!)
+const italic = toggleMark(schema.marks.em!)
+const bulletList = wrapInList(schema.nodes.bullet_list!)
+const orderedList = wrapInList(schema.nodes.ordered_list!)
+const listItem = schema.nodes.list_item!
+
+const state = EditorState.create({
+  schema,
+  plugins: [
+    ySyncPlugin(fragment),
+    yCursorPlugin(session.provider.awareness),
+    yUndoPlugin(),
+    keymap({
+      'Mod-z': undoCommand,
+      'Mod-y': redoCommand,
+      'Mod-Shift-z': redoCommand,
+      'Mod-b': bold,
+      'Mod-i': italic,
+      'Shift-Ctrl-8': bulletList,
+      'Shift-Ctrl-9': orderedList,
+      Enter: chainCommands(splitListItem(listItem), baseKeymap.Enter!),
+      Tab: sinkListItem(listItem),
+      'Shift-Tab': liftListItem(listItem),
+    }),
+    keymap(baseKeymap),
+  ],
+})
+
+const view = new EditorView(document.getElementById('editor')!, { state })
+
+const toolbar: Record<string, Command> = {
+  bold,
+  italic,
+  'bullet-list': bulletList,
+  'ordered-list': orderedList,
+  lift: liftListItem(listItem),
+  undo: undoCommand,
+  redo: redoCommand,
+}
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-command]')) {
+  const command = toolbar[button.dataset.command ?? '']
+  if (!command) continue
+  // mousedown + preventDefault keeps the editor focused (and the caret visible to others).
+  button.addEventListener('mousedown', (event) => {
+    event.preventDefault()
+    command(view.state, view.dispatch, view)
+    view.focus()
+  })
+}
+view.focus()
+
+window.demo = {
+  ...session,
+  fragment,
+  view,
+  undoManager: () => yUndoPluginKey.getState(view.state)?.undoManager,
+  /** Puts the caret at the end of the textblock with this index in document order. */
+  caretToEndOfBlock(index: number): void {
+    let seen = -1
+    let target = -1
+    view.state.doc.descendants((node, pos) => {
+      if (target >= 0) return false
+      if (node.isTextblock && ++seen === index) target = pos + node.nodeSize - 1
+      return true
+    })
+    if (target < 0) throw new Error(`no textblock ${index}`)
+    view.dispatch(view.state.tr.setSelection(TextSelection.create(view.state.doc, target)))
+    view.focus()
+  },
+}
