@@ -131,8 +131,8 @@ export interface PageDemo {
   /** CodeMirror page: the bound Y.Text. */
   ytext?: { toString(): string }
   provider: { connect(): void; disconnect(): void }
-  undoManager(): { undoStack: unknown[]; redoStack: unknown[] }
-  caretToEndOfBlock(index: number): void
+  undoManager(): { undoStack: unknown[]; redoStack: unknown[]; stopCapturing(): void }
+  selectInBlock(index: number, text?: string): void
 }
 export type DemoWindow = { demo: PageDemo }
 

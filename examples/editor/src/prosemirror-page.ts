@@ -5,7 +5,7 @@
  */
 import { baseKeymap, chainCommands, toggleMark } from 'prosemirror-commands'
 import { keymap } from 'prosemirror-keymap'
-import { Schema } from 'prosemirror-model'
+import { type Node as PmNode, Schema } from 'prosemirror-model'
 import { schema as basicSchema } from 'prosemirror-schema-basic'
 import { addListNodes, liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list'
 import { type Command, EditorState, TextSelection } from 'prosemirror-state'
@@ -81,17 +81,31 @@ window.demo = {
   fragment,
   view,
   undoManager: () => yUndoPluginKey.getState(view.state)?.undoManager,
-  /** Puts the caret at the end of the textblock with this index in document order. */
-  caretToEndOfBlock(index: number): void {
+  /**
+   * Selects `text` inside the textblock with this index in document order, or puts the caret
+   * at the block's end when `text` is omitted. One transaction, so it cannot race remote edits
+   * the way a series of arrow-key presses can.
+   */
+  selectInBlock(index: number, text?: string): void {
     let seen = -1
-    let target = -1
+    let block: { node: PmNode; pos: number } | undefined
     view.state.doc.descendants((node, pos) => {
-      if (target >= 0) return false
-      if (node.isTextblock && ++seen === index) target = pos + node.nodeSize - 1
-      return true
+      if (block) return false
+      if (node.isTextblock && ++seen === index) block = { node, pos }
+      return !block
     })
-    if (target < 0) throw new Error(`no textblock ${index}`)
-    view.dispatch(view.state.tr.setSelection(TextSelection.create(view.state.doc, target)))
+    if (!block) throw new Error(`no textblock ${index}`)
+    const contentStart = block.pos + 1
+    let from = contentStart + block.node.content.size
+    let to = from
+    if (text !== undefined) {
+      const offset = block.node.textContent.indexOf(text)
+      if (offset < 0) throw new Error(`"${text}" is not in textblock ${index}`)
+      // textContent offsets equal positions inside a textblock of plain text nodes.
+      from = contentStart + offset
+      to = from + text.length
+    }
+    view.dispatch(view.state.tr.setSelection(TextSelection.create(view.state.doc, from, to)))
     view.focus()
   },
 }
