@@ -58,7 +58,10 @@ export async function startTopology(): Promise<Topology> {
   const envFor = (index: number, cluster: boolean): Record<string, string> => ({
     DATA_DIR: dirs[index]!.path,
     INSTANCE_ID: `browser-${index}`,
-    ...(cluster ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix } : {}),
+    // Empty means unset to the server: standalone must not inherit a REDIS_URL from our env.
+    ...(cluster
+      ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix }
+      : { REDIS_URL: '', REDIS_CLUSTER_NODES: '' }),
   })
 
   const spawnInstance = async (env: Record<string, string>): Promise<Instance> => {
