@@ -71,17 +71,24 @@ export async function startTopology(): Promise<Topology> {
   const instances: Instance[] = []
   let clustered = false
   let label = 'one standalone instance (Redis not reachable)'
-  if (await redisReachable(redisUrl)) {
-    try {
-      instances.push(await spawnInstance(envFor(0, true)))
-      clustered = true
-      label = 'two instances via Redis'
-    } catch (error) {
-      if (!CLUSTER_MISSING.test(String(error))) throw error
-      label = 'one standalone instance (cluster mode not available yet)'
+  try {
+    if (await redisReachable(redisUrl)) {
+      try {
+        instances.push(await spawnInstance(envFor(0, true)))
+        clustered = true
+        label = 'two instances via Redis'
+      } catch (error) {
+        if (!CLUSTER_MISSING.test(String(error))) throw error
+        label = 'one standalone instance (cluster mode not available yet)'
+      }
     }
+    instances.push(await spawnInstance(clustered ? envFor(1, true) : envFor(0, false)))
+  } catch (error) {
+    // Nobody will call close() on a topology that failed to start: clean up here.
+    await Promise.all(instances.map((instance) => instance.server.kill('SIGKILL')))
+    await Promise.all(dirs.map((dir) => dir.remove()))
+    throw error
   }
-  instances.push(await spawnInstance(clustered ? envFor(1, true) : envFor(0, false)))
 
   const at = (index: number) => index % instances.length
   const stop = async (index: number) => instances[at(index)]!.server.kill('SIGTERM')
