@@ -245,6 +245,26 @@ describe(`browser editors on ${topology.label}`, () => {
     }
   })
 
+  it("keeps a bold toggle when a collaborator's edit lands before the next keystroke", {
+    timeout: 30_000,
+  }, async () => {
+    try {
+      const doc = `stored-marks-${randomUUID()}`
+      await seedParagraphs(doc, ['Ada:', 'Bob:'])
+      const [ada, bob] = await openPair(doc)
+      await Promise.all([selectInBlock(ada.page, 0), selectInBlock(bob.page, 1)])
+      await ada.page.keyboard.press('Control+b')
+      await bob.page.keyboard.type(' hello')
+      await ada.page.locator('.ProseMirror', { hasText: 'Bob: hello' }).waitFor()
+      await ada.page.keyboard.type(' loud')
+      await waitForEditorsToConverge([ada.page, bob.page])
+      const adaBlock = (await pmDoc(bob.page)).content![0]!.content!
+      expect(adaBlock.find((node) => node.marks?.some((mark) => mark.type === 'strong'))?.text).toBe(' loud')
+    } finally {
+      await runTeardowns()
+    }
+  })
+
   it('an editor that goes offline keeps editing and merges when it comes back', {
     timeout: 30_000,
   }, async () => {

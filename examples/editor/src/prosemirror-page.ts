@@ -8,9 +8,17 @@ import { keymap } from 'prosemirror-keymap'
 import { type Node as PmNode, Schema } from 'prosemirror-model'
 import { schema as basicSchema } from 'prosemirror-schema-basic'
 import { addListNodes, liftListItem, sinkListItem, splitListItem, wrapInList } from 'prosemirror-schema-list'
-import { type Command, EditorState, TextSelection } from 'prosemirror-state'
+import { type Command, EditorState, Plugin, TextSelection } from 'prosemirror-state'
 import { EditorView } from 'prosemirror-view'
-import { redo, undo, yCursorPlugin, ySyncPlugin, yUndoPlugin, yUndoPluginKey } from 'y-prosemirror'
+import {
+  redo,
+  undo,
+  yCursorPlugin,
+  ySyncPlugin,
+  ySyncPluginKey,
+  yUndoPlugin,
+  yUndoPluginKey,
+} from 'y-prosemirror'
 import { startSession } from './session.js'
 
 const schema = new Schema({
@@ -31,12 +39,31 @@ const bulletList = wrapInList(schema.nodes.bullet_list!)
 const orderedList = wrapInList(schema.nodes.ordered_list!)
 const listItem = schema.nodes.list_item!
 
+/**
+ * ProseMirror drops "stored" marks (Ctrl+B with an empty selection, before typing) on any
+ * document change, a collaborator's edit included, so bold would silently switch off whenever
+ * someone else types between your Ctrl+B and your next key. Keep them across remote changes.
+ */
+const keepStoredMarksAcrossRemoteEdits = new Plugin({
+  appendTransaction(transactions, oldState, newState) {
+    const remote = transactions.some((tr) => {
+      const meta = tr.getMeta(ySyncPluginKey) as
+        | { isChangeOrigin?: boolean; isUndoRedoOperation?: boolean }
+        | undefined
+      return meta?.isChangeOrigin === true && !meta.isUndoRedoOperation
+    })
+    if (!remote || !oldState.storedMarks || newState.storedMarks || !newState.selection.empty) return null
+    return newState.tr.setStoredMarks(oldState.storedMarks)
+  },
+})
+
 const state = EditorState.create({
   schema,
   plugins: [
     ySyncPlugin(fragment),
     yCursorPlugin(session.provider.awareness),
     yUndoPlugin(),
+    keepStoredMarksAcrossRemoteEdits,
     keymap({
       'Mod-z': undoCommand,
       'Mod-y': redoCommand,
