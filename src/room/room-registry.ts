@@ -96,7 +96,7 @@ export class RoomRegistry {
   private loadOnce(docName: string): Promise<Entry> {
     const existing = this.loading.get(docName)
     if (existing) return existing
-    if (this.open.size + this.loading.size >= this.options.maxOpenDocs) {
+    if (this.open.size + this.loading.size >= this.options.maxOpenDocs && !this.unloadOneIdle()) {
       throw new TooManyDocsError(`MAX_OPEN_DOCS (${this.options.maxOpenDocs}) reached`)
     }
     const load = this.load(docName).finally(() => this.loading.delete(docName))
@@ -118,6 +118,22 @@ export class RoomRegistry {
     this.options.metrics.openDocs.set(this.open.size)
     this.options.metrics.docLoadSeconds.observe((performance.now() - started) / 1000)
     return entry
+  }
+
+  /**
+   * At the open-docs cap, a room nobody is connected to (waiting out its grace period) makes
+   * way for one somebody wants. Its slot is free at once; the flush finishes in the background.
+   */
+  private unloadOneIdle(): boolean {
+    for (const [docName, entry] of this.open) {
+      if (entry.holders === 0) {
+        this.unload(docName).catch((error: unknown) =>
+          this.options.logger.error({ doc: docName, err: error }, 'unload failed'),
+        )
+        return true
+      }
+    }
+    return false
   }
 
   /** Flushes and frees a room now (idle timeout, admin eviction or shutdown). */

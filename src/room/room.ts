@@ -133,6 +133,12 @@ export class Room implements RelaySink {
         this.applyClientUpdate(connection, message.update)
         return
       case 'awareness':
+        // A connection may speak only for client ids no other connection here has claimed:
+        // otherwise anyone (read-only users included) could move or erase others' cursors.
+        if (message.entries.some((entry) => this.claimedByOther(connection, entry.clientId))) {
+          this.deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' })
+          return
+        }
         for (const entry of message.entries) {
           if (entry.state === null) connection.awarenessIds.delete(entry.clientId)
           else connection.awarenessIds.add(entry.clientId)
@@ -147,6 +153,13 @@ export class Room implements RelaySink {
       case 'ignored':
         return
     }
+  }
+
+  private claimedByOther(connection: RoomConnection, clientId: number): boolean {
+    for (const other of this.connections) {
+      if (other !== connection && other.awarenessIds.has(clientId)) return true
+    }
+    return false
   }
 
   private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {

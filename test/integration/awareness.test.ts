@@ -43,3 +43,34 @@ describe('awareness', () => {
     await waitFor(() => carol.provider.awareness.getStates().has(ada.doc.clientID))
   })
 })
+
+describe('awareness ownership', () => {
+  it('ignores a connection that tries to speak for another client id', async () => {
+    const { WebSocket } = await import('ws')
+    const { encodeAwareness } = await import('../../src/protocol/messages.js')
+    const encoding = await import('lib0/encoding')
+    const server = await startServer()
+    const ada = await connectSynced(server.url, 'spoof')
+    const bob = await connectSynced(server.url, 'spoof')
+    ada.provider.awareness.setLocalStateField('user', { name: 'Ada' })
+    await waitFor(() => bob.provider.awareness.getStates().has(ada.doc.clientID))
+
+    // A raw client sends a removal (state null) for Ada's id with a newer clock.
+    const body = encoding.createEncoder()
+    encoding.writeVarUint(body, 1)
+    encoding.writeVarUint(body, ada.doc.clientID)
+    encoding.writeVarUint(body, 1_000_000)
+    encoding.writeVarString(body, 'null')
+    const mallory = new WebSocket(`${server.url}/spoof`)
+    await new Promise((resolve) => mallory.once('open', resolve))
+    mallory.send(encodeAwareness(encoding.toUint8Array(body)))
+    await waitFor(async () =>
+      (await server.app.metrics.registry.getSingleMetricAsString('yws_rejected_inputs_total')).includes(
+        'reason="awareness-spoof"',
+      ),
+    )
+    expect(bob.provider.awareness.getStates().has(ada.doc.clientID)).toBe(true)
+    expect(server.app.registry.get('spoof')?.awareness.getStates().has(ada.doc.clientID)).toBe(true)
+    mallory.close()
+  })
+})

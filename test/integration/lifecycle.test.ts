@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { connectClient, connectSynced } from '../helpers/clients.js'
 import { spawnServer, startServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -139,5 +140,36 @@ describe('room lifecycle', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', storage: true })
     await server.close()
     await expect(fetch(`${base}/healthz`)).rejects.toThrow()
+  })
+})
+
+describe('open-docs cap', () => {
+  it('unloads an idle room to make way for a wanted one', async () => {
+    const server = await startServer({ maxOpenDocs: 2, roomIdleMs: 60_000 })
+    const first = await connectSynced(server.url, 'one')
+    first.text.insert(0, 'idle but kept')
+    const check = await connectSynced(server.url, 'one')
+    await waitFor(() => check.text.toString() === 'idle but kept')
+    first.destroy()
+    check.destroy()
+    const busy = await connectSynced(server.url, 'two')
+    await waitFor(() => server.app.registry.get('one')?.connectionCount === 0)
+    // 'one' is idle (within its grace period), 'two' is busy: 'three' evicts 'one'.
+    const third = await connectSynced(server.url, 'three')
+    expect(server.app.registry.get('one')).toBeUndefined()
+    expect(busy.provider.wsconnected && third.provider.wsconnected).toBe(true)
+    // With both rooms busy the cap holds: 503 before any upgrade.
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${server.url}/one`)
+      ws.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+      ws.on('open', () => resolve(101))
+      ws.on('error', () => undefined)
+    })
+    expect(status).toBe(503)
+    // The evicted room was flushed: its content comes back once there is room.
+    third.destroy()
+    await waitFor(() => server.app.registry.get('three')?.connectionCount === 0)
+    const reopened = await connectSynced(server.url, 'one')
+    expect(reopened.text.toString()).toBe('idle but kept')
   })
 })
