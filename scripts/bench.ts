@@ -78,10 +78,11 @@ async function compactOurs(dataDir: string): Promise<string | null> {
   const script = join(oursDir, 'scripts', 'compact.ts')
   if (!existsSync(script))
     return 'scripts/compact.ts not present; load 2 reflects only what the server compacts itself'
-  const p = spawnTracked(process.execPath, ['--import', import.meta.resolve('tsx'), script], {
-    cwd: oursDir,
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-  })
+  const p = spawnTracked(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), script, '--data-dir', dataDir, '--quiet'],
+    { cwd: oursDir, env: { ...process.env, LOG_LEVEL: 'warn' } },
+  )
   const timer = setTimeout(() => void stopProcess(p, 1000), 120_000)
   const code = await p.exited
   clearTimeout(timer)

@@ -74,18 +74,26 @@ export async function launchNode(
   probeCounter += 1
   const probeFile = `/tmp/bench-probe-${process.pid}-${probeCounter}.json`
   rmSync(probeFile, { force: true })
-  const proc: Spawned = spawnTracked(process.execPath, ['--import', TSX, '--import', PROBE, script], {
-    cwd,
-    cpu,
-    env: {
-      ...process.env,
-      ...env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      BENCH_PROBE_FILE: probeFile,
-      NODE_ENV: 'production',
+  // BENCH_CPU_PROF_DIR=dir: every server writes a V8 CPU profile there on exit (profiling).
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : []
+  const proc: Spawned = spawnTracked(
+    process.execPath,
+    [...profile, '--import', TSX, '--import', PROBE, script],
+    {
+      cwd,
+      cpu,
+      env: {
+        ...process.env,
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        BENCH_PROBE_FILE: probeFile,
+        NODE_ENV: 'production',
+      },
     },
-  })
+  )
   const alive = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null
   try {
     await waitForPort(port, 20_000, alive)
