@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import { connectClient, connectSynced } from '../helpers/clients.js'
+import { rawUpgrade } from '../helpers/http.js'
 import { spawnServer, startServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
@@ -159,13 +159,7 @@ describe('open-docs cap', () => {
     expect(server.app.registry.get('one')).toBeUndefined()
     expect(busy.provider.wsconnected && third.provider.wsconnected).toBe(true)
     // With both rooms busy the cap holds: 503 before any upgrade.
-    const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${server.url}/one`)
-      ws.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
-      ws.on('open', () => resolve(101))
-      ws.on('error', () => undefined)
-    })
-    expect(status).toBe(503)
+    expect((await rawUpgrade(server.port, '/one')).status).toBe(503)
     // The evicted room was flushed: its content comes back once there is room.
     third.destroy()
     await waitFor(() => server.app.registry.get('three')?.connectionCount === 0)

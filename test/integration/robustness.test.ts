@@ -8,6 +8,7 @@ import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { encodeUpdate } from '../../src/protocol/messages.js'
 import { connectSynced } from '../helpers/clients.js'
+import { rawUpgrade } from '../helpers/http.js'
 import { startServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -128,16 +129,7 @@ describe('malformed input', () => {
   it('answers bad doc names with HTTP 400 before any upgrade', async () => {
     const server = await startServer()
     for (const path of ['/', '/%00evil', `/${'x'.repeat(600)}`, '/%E0%A4%A']) {
-      const status = await new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${server.url}${path}`)
-        ws.on('unexpected-response', (_request, response) => {
-          resolve(response.statusCode ?? 0)
-          ws.terminate()
-        })
-        ws.on('open', () => resolve(101))
-        ws.on('error', () => undefined)
-      })
-      expect(status, path).toBe(400)
+      expect((await rawUpgrade(server.port, path)).status, path).toBe(400)
     }
   })
 })
