@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { availableParallelism } from 'node:os'
 import type { Config } from './config/config.js'
 import { type AdminActions, adminRoutes } from './http/admin-routes.js'
 import { publicRoutes, serveRoutes } from './http/http-routes.js'
@@ -17,6 +18,7 @@ import type { ControlMessage, Relay } from './relay/relay.js'
 import { RoomRegistry } from './room/room-registry.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
+import { MergePool } from './storage/merge-pool.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { WsGateway } from './transport/ws-gateway.js'
@@ -59,7 +61,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       metrics,
       ...(options.relayTuning ? { tuning: options.relayTuning } : {}),
     })
+  // One pool of worker threads for everything CPU-heavy that can leave the event loop:
+  // loading and compacting stored docs, validating big client messages.
+  const workers = new MergePool(Math.max(1, availableParallelism() - 1))
   const store = new LevelDocStore(config.dataDir, {
+    pool: workers,
     flushIntervalMs: config.flushIntervalMs,
     compactLogEntries: config.compactLogEntries,
     compactLogBytes: config.compactLogBytes,
@@ -119,6 +125,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     maxConnections: config.maxConnections,
     maxConnectionsPerDoc: config.maxConnectionsPerDoc,
     allowedOrigins: config.allowedOrigins,
+    validateOffThread: (message) => workers.validateMessage(message),
     limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
   })
   let draining = false
@@ -229,6 +236,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await registry.close()
         await relay?.close()
         await store.close()
+        await workers.close()
         mainServer.closeAllConnections()
         adminServer?.closeAllConnections()
         logger.info('shut down cleanly')

@@ -52,17 +52,25 @@ const fail = (reason: DecodeFailure, detail: string): DecodeResult => ({ ok: fal
 /** Upper bound on awareness entries in one message: stock clients send 1; a server sends all. */
 const MAX_AWARENESS_ENTRIES = 10_000
 
+export interface DecodeOptions {
+  /**
+   * The same bytes already passed `decodeClientMessage` in full elsewhere (a worker
+   * thread, for big messages): skip re-parsing the Yjs update, the costly part.
+   */
+  readonly updateAlreadyValidated?: boolean
+}
+
 /**
  * Validates and decodes one client message. Never throws: any malformed input becomes
  * `{ ok: false }`. A Yjs update is fully parsed here (without touching a Y.Doc), so an
  * update that reaches a room is known to decode.
  */
-export function decodeClientMessage(bytes: Uint8Array): DecodeResult {
+export function decodeClientMessage(bytes: Uint8Array, options: DecodeOptions = {}): DecodeResult {
   if (bytes.length === 0) return fail('empty', 'empty message')
   const decoder = decoding.createDecoder(bytes)
   let result: DecodeResult
   try {
-    result = decodeBody(decoder)
+    result = decodeBody(decoder, options)
   } catch (error) {
     return fail('truncated', describe(error))
   }
@@ -72,11 +80,11 @@ export function decodeClientMessage(bytes: Uint8Array): DecodeResult {
   return result
 }
 
-function decodeBody(decoder: decoding.Decoder): DecodeResult {
+function decodeBody(decoder: decoding.Decoder, options: DecodeOptions): DecodeResult {
   const type = decoding.readVarUint(decoder)
   switch (type) {
     case MessageType.sync:
-      return decodeSync(decoder)
+      return decodeSync(decoder, options)
     case MessageType.awareness:
       return decodeAwareness(decoding.readVarUint8Array(decoder))
     case MessageType.queryAwareness:
@@ -89,7 +97,7 @@ function decodeBody(decoder: decoding.Decoder): DecodeResult {
   }
 }
 
-function decodeSync(decoder: decoding.Decoder): DecodeResult {
+function decodeSync(decoder: decoding.Decoder, options: DecodeOptions): DecodeResult {
   const syncType = decoding.readVarUint(decoder)
   const payload = decoding.readVarUint8Array(decoder)
   switch (syncType) {
@@ -100,7 +108,7 @@ function decodeSync(decoder: decoding.Decoder): DecodeResult {
     }
     case SyncType.step2:
     case SyncType.update: {
-      const problem = validateUpdate(payload)
+      const problem = options.updateAlreadyValidated ? undefined : validateUpdate(payload)
       if (problem) return fail('bad-update', `invalid update: ${problem}`)
       return {
         ok: true,

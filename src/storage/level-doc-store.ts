@@ -65,6 +65,8 @@ export interface LevelDocStoreOptions {
   readonly compactLogBytes?: number
   readonly observer?: StoreObserver
   readonly mergeThreads?: number
+  /** A worker pool shared with others; the store then does not close it. */
+  readonly pool?: MergePool
   /**
    * For operator tools that must leave the store exactly as it was (dry runs, verify): no
    * boot id is written, appends and real compactions throw, the directory is never created.
@@ -89,6 +91,7 @@ const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_
 export class LevelDocStore implements DocStore {
   private readonly db: Level<string, Uint8Array>
   private readonly pool: MergePool
+  private readonly ownsPool: boolean
   private readonly flushIntervalMs: number
   private readonly compactLogEntries: number
   private readonly compactLogBytes: number
@@ -113,7 +116,8 @@ export class LevelDocStore implements DocStore {
     options: LevelDocStoreOptions = {},
   ) {
     this.db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    this.pool = new MergePool(options.mergeThreads ?? 1)
+    this.ownsPool = options.pool === undefined
+    this.pool = options.pool ?? new MergePool(options.mergeThreads ?? 1)
     this.flushIntervalMs = options.flushIntervalMs ?? 100
     this.compactLogEntries = options.compactLogEntries ?? 500
     this.compactLogBytes = options.compactLogBytes ?? 4 * 1024 * 1024
@@ -361,7 +365,7 @@ export class LevelDocStore implements DocStore {
     this.flushTimer = undefined
     await this.flush()
     await Promise.allSettled(this.compactions.values())
-    await this.pool.close()
+    if (this.ownsPool) await this.pool.close()
     await this.db.close()
   }
 

@@ -4,7 +4,7 @@
  */
 import { Piscina } from 'piscina'
 import { type CompactedDoc, compactUpdates, loadStoredUpdates } from './merge.js'
-import type { MergeTask } from './merge-worker.js'
+import type { MergeTask, ValidationVerdict } from './merge-worker.js'
 
 /**
  * Work this small is done on the calling thread: both bounds matter, since merge cost
@@ -56,6 +56,12 @@ export class MergePool {
     if (runsInline(updates)) return compactUpdates(updates, gc)
     const task: MergeTask = { op: 'compact', updates, gc }
     return (await this.getPool().run(task)) as CompactedDoc
+  }
+
+  /** Validates one (big) client message in full on a worker thread. */
+  async validateMessage(message: Uint8Array): Promise<ValidationVerdict> {
+    const task: MergeTask = { op: 'validate', message }
+    return (await this.getPool().run(task)) as ValidationVerdict
   }
 
   async close(): Promise<void> {

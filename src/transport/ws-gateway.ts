@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
 import { type RoomRegistry, TooManyDocsError } from '../room/room-registry.js'
+import type { ValidationVerdict } from '../storage/merge-worker.js'
 import { type Authorizer, tokenSubprotocol } from './authorizer.js'
 import { type AccessGrant, Connection, type ConnectionLimits } from './connection.js'
 
@@ -27,6 +28,8 @@ export interface WsGatewayOptions {
   /** Browser origins allowed to connect; undefined = any. */
   readonly allowedOrigins?: readonly string[] | undefined
   readonly limits: ConnectionLimits
+  /** Validates big client messages off the event loop (the app's worker pool). */
+  readonly validateOffThread?: (message: Uint8Array) => Promise<ValidationVerdict>
 }
 
 export class WsGateway {
@@ -181,6 +184,7 @@ export class WsGateway {
           metrics.connections.set(this.connections.size)
           registry.release(closed.room)
         },
+        this.options.validateOffThread,
       )
       this.connections.add(connection)
       metrics.connections.set(this.connections.size)
