@@ -150,7 +150,6 @@ export class LevelDocStore implements DocStore {
     const boot = Math.max(Date.now(), previousBoot + 1)
     this.bootId = boot.toString(16).padStart(12, '0')
     await this.db.put(BOOT_KEY, Buffer.from(this.bootId))
-    this.pool.warm()
     this.opened = true
   }
 

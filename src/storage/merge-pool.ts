@@ -29,8 +29,10 @@ export class MergePool {
     if (!this.pool) {
       this.pool = new Piscina({
         filename: new URL(RUNNING_TS ? './merge-worker.ts' : './merge-worker.js', import.meta.url).href,
-        // Compiled, one thread is kept warm so the first big load does not also pay a worker's
-        // start-up. Under tsx (tests, dev) a start costs seconds of CPU: start on demand.
+        // Started on first use, not at boot: a worker starting beside a freshly restarted
+        // server slowed its first syncs by ~90 ms (bench cold-load). Once started, compiled
+        // builds keep one thread warm; under tsx (tests, dev) a start costs seconds of CPU
+        // and idle threads are let go.
         minThreads: RUNNING_TS ? 0 : 1,
         maxThreads: this.threads,
         idleTimeout: 30_000,
@@ -38,11 +40,6 @@ export class MergePool {
       })
     }
     return this.pool
-  }
-
-  /** Starts the worker thread now rather than at the first big merge (compiled builds only). */
-  warm(): void {
-    if (!RUNNING_TS) this.getPool()
   }
 
   async merge(updates: Uint8Array[]): Promise<Uint8Array> {
