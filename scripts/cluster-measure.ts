@@ -3,6 +3,9 @@
  * on instance B has it) and the Redis memory a typical doc costs (MEMORY USAGE of its keys).
  *
  *   npx tsx scripts/cluster-measure.ts [--redis redis://127.0.0.1:6379] [--edits 2000]
+ *   npx tsx scripts/cluster-measure.ts --cluster-nodes 127.0.0.1:7000,127.0.0.1:7001 [--edits 2000]
+ *
+ * With --cluster-nodes the instances use a Redis Cluster (REDIS_CLUSTER_NODES) instead.
  *
  * Two in-process instances with temp LevelDBs, real y-websocket providers over loopback.
  */
@@ -10,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { WebSocket } from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
@@ -25,9 +28,14 @@ const { values } = parseArgs({
   options: {
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     edits: { type: 'string', default: '2000' },
+    'cluster-nodes': { type: 'string' },
   },
 })
 const redisUrl = values.redis!
+const clusterNodes = values['cluster-nodes']?.split(',').map((entry) => {
+  const [host, port] = entry.trim().split(':')
+  return { host: host!, port: Number(port) }
+})
 const edits = Number(values.edits)
 const prefix = `measure${process.pid}`
 
@@ -37,7 +45,7 @@ async function instance(name: string) {
     host: '127.0.0.1',
     port: 0,
     dataDir,
-    redisUrl,
+    ...(clusterNodes ? { redisClusterNodes: clusterNodes } : { redisUrl }),
     redisPrefix: prefix,
     instanceId: name,
     logLevel: 'warn',
@@ -88,17 +96,28 @@ for (let i = 0; i < edits; i++) {
   latencies.push(performance.now() - started)
 }
 latencies.sort((x, y) => x - y)
-const redis = new Redis(redisUrl)
+const redis = clusterNodes ? new Cluster(clusterNodes) : new Redis(redisUrl)
+// A Cluster client knows its masters only once it has loaded the slot map.
+await redis.ping()
 const keys = docKeys(prefix, docName)
+// MEMORY USAGE is asked of every master on a Cluster: the key's owner answers, the others
+// reply MOVED (counted as no answer).
+const memoryUsage = async (key: string): Promise<number | null> => {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis]
+  const answers = await Promise.all(
+    servers.map((server) =>
+      (server.call('MEMORY', 'USAGE', key, 'SAMPLES', '0') as Promise<number | null>).catch(() => null),
+    ),
+  )
+  return answers.find((answer) => answer !== null) ?? null
+}
 const memory = async () => {
-  const [stream, snapshot] = await Promise.all([
-    redis.call('MEMORY', 'USAGE', keys.stream, 'SAMPLES', '0') as Promise<number | null>,
-    redis.call('MEMORY', 'USAGE', keys.snapshot, 'SAMPLES', '0') as Promise<number | null>,
-  ])
+  const [stream, snapshot] = await Promise.all([memoryUsage(keys.stream), memoryUsage(keys.snapshot)])
   return { stream: stream ?? 0, snapshot: snapshot ?? 0, streamEntries: await redis.xlen(keys.stream) }
 }
 const docBytes = Y.encodeStateAsUpdate(writer.ydoc).byteLength
 const report = {
+  redis: clusterNodes ? `cluster (${clusterNodes.length} seeds)` : redisUrl,
   edits,
   docChars: text.length,
   docUpdateBytes: docBytes,

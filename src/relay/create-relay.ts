@@ -1,10 +1,16 @@
-/** Picks the relay for a config: none standalone; Redis Streams when REDIS_URL is set. */
-import { Redis, type RedisOptions } from 'ioredis'
+/**
+ * Picks the relay for a config: none standalone; Redis Streams when REDIS_URL is set (one
+ * blocking multi-stream reader) or REDIS_CLUSTER_NODES is set (Redis Cluster: doorbells and
+ * non-blocking reads, see cluster-stream-reader.ts and docs/cluster.md).
+ */
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
-import { type RedisRelayTuning, RedisStreamRelay } from './redis-stream-relay.js'
+import { ClusterStreamReader } from './cluster-stream-reader.js'
+import { type FollowerContext, type RedisRelayTuning, RedisStreamRelay } from './redis-stream-relay.js'
 import type { Relay } from './relay.js'
+import { StreamReader } from './stream-reader.js'
 
 const CONNECTION_OPTIONS: RedisOptions = {
   lazyConnect: true,
@@ -19,25 +25,72 @@ const CONNECTION_OPTIONS: RedisOptions = {
   connectTimeout: 2000,
 }
 
+function clusterOptions(connectionName: string, sharded: boolean): ClusterOptions {
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = CONNECTION_OPTIONS
+  return {
+    lazyConnect,
+    enableOfflineQueue,
+    clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    // Commands issued in one tick go out as one batch per node (a pipeline cannot span nodes).
+    enableAutoPipelining: true,
+    // ioredis would auto-pipeline these onto the node's command connection (turning it into
+    // a subscriber that rejects XREAD) instead of the sharded subscriber connection.
+    autoPipeliningIgnoredCommands: ['ssubscribe', 'sunsubscribe'],
+    // MOVED/ASK are followed by ioredis; a periodic refresh also notices a migration that no
+    // command of ours ran into, so the doorbell subscriptions move with their slots.
+    slotsRefreshInterval: 5000,
+    retryDelayOnMoved: 0,
+    retryDelayOnTryAgain: 50,
+    retryDelayOnClusterDown: 100,
+    // One sharded-pub/sub connection per master, on the reader only.
+    shardedSubscribers: sharded,
+    redisOptions: { ...perNode, connectionName },
+  }
+}
+
 export function createRelayFromConfig(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; tuning?: Partial<RedisRelayTuning> },
 ): Relay | undefined {
-  if (!config.redisUrl && !config.redisClusterNodes) return undefined
-  if (!config.redisUrl) {
-    // See docs/cluster.md: multi-stream XREAD cannot span Cluster slots; not implemented yet.
-    throw new Error('REDIS_CLUSTER_NODES (Redis Cluster) is not supported by this build yet; use REDIS_URL')
-  }
-  const url = config.redisUrl
-  return new RedisStreamRelay({
+  const common = {
     instanceId: config.instanceId,
     prefix: config.redisPrefix,
     logger: deps.logger,
     metrics: deps.metrics,
-    connections: {
-      command: new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}` }),
-      reader: new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}-reader` }),
-    },
     ...(deps.tuning ? { tuning: deps.tuning } : {}),
+  }
+  if (config.redisClusterNodes) {
+    const seeds = config.redisClusterNodes.map((node) => ({ ...node }))
+    const command = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}`, false))
+    const reader = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}-reader`, true))
+    return new RedisStreamRelay({
+      ...common,
+      connections: { command, reader },
+      createFollower: ({ hooks, tuning, logger, instanceId }: FollowerContext) =>
+        new ClusterStreamReader(reader, {
+          ...hooks,
+          instanceId,
+          count: tuning.readCount,
+          sweepMs: tuning.sweepMs,
+          stallMs: tuning.trimMarginMs / 2,
+          logger,
+        }),
+    })
+  }
+  if (!config.redisUrl) return undefined
+  const url = config.redisUrl
+  const command = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}` })
+  const reader = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}-reader` })
+  return new RedisStreamRelay({
+    ...common,
+    connections: { command, reader },
+    createFollower: ({ hooks, tuning, logger }: FollowerContext) =>
+      new StreamReader(reader, command, {
+        ...hooks,
+        blockMs: tuning.blockMs,
+        count: tuning.readCount,
+        stallMs: tuning.trimMarginMs / 2,
+        logger,
+      }),
   })
 }

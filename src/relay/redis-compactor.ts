@@ -5,10 +5,10 @@
  * and trimming in one compare-and-set script. Entries that fail validation are left out of
  * the snapshot (they could never be applied anyway) and logged.
  */
-import type { Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import { validateUpdate } from '../protocol/messages.js'
 import type { MergePool } from '../storage/merge-pool.js'
+import type { RedisClient } from './redis-client.js'
 import { readDocState, releaseLock, tryLock, writeSnapshotAndTrim } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
 import { decodeEntry } from './stream-entry.js'
@@ -24,7 +24,7 @@ export interface CompactorOptions {
 export type CompactionOutcome = 'compacted' | 'locked' | 'raced' | 'nothing'
 
 export async function compactDoc(
-  redis: Redis,
+  redis: RedisClient,
   keys: DocKeys,
   options: CompactorOptions,
 ): Promise<CompactionOutcome> {

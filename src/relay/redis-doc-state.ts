@@ -8,7 +8,7 @@
  * lastId so a compactor whose lock expired can never overwrite a newer snapshot.
  */
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './redis-client.js'
 import type { DocKeys } from './redis-keys.js'
 import { ZERO_ID } from './stream-entry.js'
 
@@ -27,7 +27,7 @@ export interface DocState {
 }
 
 /** One MULTI: creates the epoch if missing, then reads snapshot and stream together. */
-export async function readDocState(redis: Redis, keys: DocKeys): Promise<DocState> {
+export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<DocState> {
   const replies = await redis
     .multi()
     .hsetnx(keys.snapshot, 'epoch', randomBytes(8).toString('hex'))
@@ -57,7 +57,7 @@ export interface GapProbe {
 }
 
 /** What a reader needs to decide whether it missed entries (cheap: no payloads). */
-export async function probeDoc(redis: Redis, keys: DocKeys): Promise<GapProbe> {
+export async function probeDoc(redis: RedisClient, keys: DocKeys): Promise<GapProbe> {
   const replies = await redis.multi().hmget(keys.snapshot, 'epoch', 'trimmed').exists(keys.stream).exec()
   if (!replies) throw new Error('MULTI aborted')
   for (const [error] of replies) if (error) throw error
@@ -101,7 +101,7 @@ return 1
 
 /** Stores a snapshot covering entries <= lastId and trims what it covers. false: lost a race. */
 export async function writeSnapshotAndTrim(
-  redis: Redis,
+  redis: RedisClient,
   keys: DocKeys,
   expectedLastId: string | undefined,
   data: Uint8Array,
@@ -127,11 +127,16 @@ return 0
 `
 
 /** Takes the doc's compaction lock (one compactor per doc at a time). */
-export async function tryLock(redis: Redis, keys: DocKeys, owner: string, ttlMs: number): Promise<boolean> {
+export async function tryLock(
+  redis: RedisClient,
+  keys: DocKeys,
+  owner: string,
+  ttlMs: number,
+): Promise<boolean> {
   return (await redis.set(keys.lock, owner, 'PX', ttlMs, 'NX')) === 'OK'
 }
 
 /** Releases the lock only if we still own it (it may have expired and been taken). */
-export async function releaseLock(redis: Redis, keys: DocKeys, owner: string): Promise<void> {
+export async function releaseLock(redis: RedisClient, keys: DocKeys, owner: string): Promise<void> {
   await redis.eval(RELEASE_LOCK, 1, keys.lock, owner)
 }

@@ -9,6 +9,10 @@
  *                                         covers), trimmed (MINID of the last trim), epoch
  *   <prefix>:{<base64url(doc)>}:lock      string: the instance compacting this doc (PX)
  *   <prefix>:control                      stream: cluster-wide admin messages (revoke, evict)
+ *
+ * Redis Cluster only (sharded pub/sub channels, not keys; see notifyChannel):
+ *   <prefix>:{<base64url(doc)>}:notify    doorbell: "entries were appended to this doc's stream"
+ *   {<prefix>:control}:notify             doorbell of the control stream
  */
 
 export interface DocKeys {
@@ -24,4 +28,15 @@ export function docKeys(prefix: string, docName: string): DocKeys {
 
 export function controlKey(prefix: string): string {
   return `${prefix}:control`
+}
+
+/**
+ * The doorbell channel of a stream (Redis Cluster mode): in the stream's own slot, so the
+ * SPUBLISH goes to the node that just took the XADD and the subscription lives on the node
+ * that owns the stream. A doc stream's key carries the doc's hash tag; the control key has
+ * none, so its whole name becomes the tag (a key without a tag hashes its whole name).
+ */
+export function notifyChannel(streamKey: string): string {
+  if (!streamKey.includes('{')) return `{${streamKey}}:notify`
+  return `${streamKey.slice(0, streamKey.lastIndexOf(':'))}:notify`
 }

@@ -9,17 +9,18 @@
  * (stream trimmed past our position, stream vanished, new epoch = Redis lost its data), a bad
  * entry, a failed publish, or a Redis outage. A room whose publish could not reach Redis is
  * `dirty` until a resync has pushed its state-vector diff. docs/cluster.md argues why this
- * loses nothing.
+ * loses nothing. Works on one Redis or a Redis Cluster (every key of a doc is in one slot);
+ * the reading strategy is a StreamFollower chosen by create-relay.ts.
  */
-import type { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import { MergePool } from '../storage/merge-pool.js'
+import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
 import { compactDoc } from './redis-compactor.js'
 import { probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
-import { controlKey, type DocKeys, docKeys } from './redis-keys.js'
+import { controlKey, type DocKeys, docKeys, notifyChannel } from './redis-keys.js'
 import type { ControlMessage, Relay, RelaySink, RoomRelay } from './relay.js'
 import {
   compareIds,
@@ -30,7 +31,7 @@ import {
   nextId,
   ZERO_ID,
 } from './stream-entry.js'
-import { StreamReader } from './stream-reader.js'
+import type { FollowerHooks, StreamFollower } from './stream-follower.js'
 import { updateAddsTo } from './update-coverage.js'
 
 export interface RedisRelayTuning {
@@ -40,6 +41,8 @@ export interface RedisRelayTuning {
   readonly trimMarginMs: number
   readonly blockMs: number
   readonly readCount: number
+  /** Redis Cluster: every followed stream is read at least this often (lost doorbells). */
+  readonly sweepMs: number
   readonly lockMs: number
   /** Control stream length cap (approximate). */
   readonly controlMaxLen: number
@@ -50,16 +53,28 @@ export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
   trimMarginMs: 60_000,
   blockMs: 1000,
   readCount: 1000,
+  sweepMs: 2000,
   lockMs: 10_000,
   controlMaxLen: 1000,
 }
 
 export interface RedisConnections {
-  /** Commands: XADD pipelines, MULTI reads, scripts, CLIENT UNBLOCK. */
-  readonly command: Redis
-  /** Used only by the blocking reader. */
-  readonly reader: Redis
+  /** Commands: XADD pipelines, MULTI reads, scripts, CLIENT UNBLOCK. One Redis or a Cluster. */
+  readonly command: RedisClient
+  /** Used only by the stream follower (its status counts for `connected`). */
+  readonly reader: RedisClient
 }
+
+/** What the relay hands the follower factory: its hooks and the settings a follower needs. */
+export interface FollowerContext {
+  readonly hooks: FollowerHooks
+  readonly tuning: RedisRelayTuning
+  readonly logger: Logger
+  readonly instanceId: string
+}
+
+/** Builds the reading strategy (create-relay.ts picks it: one Redis or a Cluster). */
+export type FollowerFactory = (context: FollowerContext) => StreamFollower
 
 export interface RedisStreamRelayOptions {
   readonly instanceId: string
@@ -67,6 +82,7 @@ export interface RedisStreamRelayOptions {
   readonly logger: Logger
   readonly metrics: Metrics
   readonly connections: RedisConnections
+  readonly createFollower: FollowerFactory
   readonly tuning?: Partial<RedisRelayTuning>
 }
 
@@ -113,8 +129,10 @@ interface Outgoing {
 
 export class RedisStreamRelay implements Relay {
   private readonly tuning: RedisRelayTuning
-  private readonly command: Redis
-  private readonly reader: StreamReader
+  private readonly command: RedisClient
+  private readonly reader: StreamFollower
+  /** Redis Cluster: no cross-node pipelines, and every append rings the stream's doorbell. */
+  private readonly cluster: boolean
   private readonly rooms = new Map<string, RelayRoom>()
   private readonly pool = new MergePool(1)
   private readonly controlHandlers: ((message: ControlMessage) => void)[] = []
@@ -123,7 +141,7 @@ export class RedisStreamRelay implements Relay {
   private outbox: Outgoing[] = []
   private flushScheduled = false
   private flushing: Promise<void> = Promise.resolve()
-  private runId: string | undefined
+  private runIds: string[] | undefined
   private recovering: Promise<void> | undefined
   private recoverAgain = false
   private wasConnected = false
@@ -134,17 +152,19 @@ export class RedisStreamRelay implements Relay {
     this.logger = options.logger.child({ component: 'relay' })
     this.command = options.connections.command
     this.controlKey = controlKey(options.prefix)
-    this.reader = new StreamReader(options.connections.reader, this.command, {
-      blockMs: this.tuning.blockMs,
-      count: this.tuning.readCount,
-      logger: this.logger,
-      onReconnected: () => this.recoverAll('reconnect'),
-      stallMs: this.tuning.trimMarginMs / 2,
-      onStall: () => {
-        this.logger.warn('relay reader stalled; checking every room for gaps')
-        this.recoverInBackground('stall')
+    this.cluster = this.command.isCluster
+    this.reader = options.createFollower({
+      hooks: {
+        onReconnected: () => this.recoverAll('reconnect'),
+        onStall: () => {
+          this.logger.warn('relay reader stalled; checking every room for gaps')
+          this.recoverInBackground('stall')
+        },
+        onError: (error) => this.redisError('xread', error),
       },
-      onError: (error) => this.redisError('xread', error),
+      tuning: this.tuning,
+      logger: this.logger,
+      instanceId: options.instanceId,
     })
     for (const connection of [options.connections.command, options.connections.reader]) {
       connection.on('ready', this.onConnectionChange)
@@ -380,7 +400,8 @@ export class RedisStreamRelay implements Relay {
 
   /**
    * After a reconnect: a room continues from its last id unless it is dirty or has a gap;
-   * if Redis itself restarted (new run_id) every room resyncs. Single-flight.
+   * if Redis itself (or a Cluster master) restarted (a run_id is gone) every room resyncs.
+   * Single-flight.
    */
   private recoverAll(why: string): Promise<void> {
     if (this.recovering) {
@@ -388,12 +409,11 @@ export class RedisStreamRelay implements Relay {
       return this.recovering
     }
     this.recovering = (async () => {
-      const info = await this.command.info('server')
-      const runId = /run_id:(\w+)/.exec(info)?.[1]
-      const restarted = this.runId !== undefined && runId !== this.runId
-      if (this.runId !== undefined)
+      const runIds = await serverRunIds(this.command)
+      const restarted = someServerRestarted(this.runIds, runIds)
+      if (this.runIds !== undefined)
         this.logger.info({ why, restarted, rooms: this.rooms.size }, 'relay catching up')
-      this.runId = runId
+      this.runIds = runIds
       await this.followControl()
       await Promise.all(
         [...this.rooms.values()].map((room) =>
@@ -434,21 +454,7 @@ export class RedisStreamRelay implements Relay {
     const batch = this.outbox
     this.outbox = []
     if (batch.length === 0) return
-    const pipeline = this.command.pipeline()
-    for (const item of batch) {
-      const fields = encodeEntryFields(this.options.instanceId, item.kind, item.data)
-      if (item.kind === 'c') {
-        pipeline.xadd(item.key, 'MAXLEN', '~', this.tuning.controlMaxLen, '*', ...fields)
-      } else {
-        pipeline.xadd(item.key, '*', ...fields)
-      }
-    }
-    let results: [Error | null, unknown][]
-    try {
-      results = (await pipeline.exec()) ?? []
-    } catch (error) {
-      results = batch.map(() => [error as Error, null])
-    }
+    const results = this.cluster ? await this.appendAndRing(batch) : await this.appendPipelined(batch)
     batch.forEach((item, index) => {
       const error = results[index]?.[0] ?? (results[index] ? null : new Error('no reply'))
       if (!error) {
@@ -463,6 +469,50 @@ export class RedisStreamRelay implements Relay {
       // The XADD may or may not have landed; a resync pushes the diff either way (idempotent).
       if (item.room && item.kind === 'u') this.scheduleSync(item.room, 'publish-failed')
     })
+  }
+
+  private xaddArgs(item: Outgoing): (string | Buffer | number)[] {
+    const fields = encodeEntryFields(this.options.instanceId, item.kind, item.data)
+    return item.kind === 'c'
+      ? [item.key, 'MAXLEN', '~', this.tuning.controlMaxLen, '*', ...fields]
+      : [item.key, '*', ...fields]
+  }
+
+  /** One Redis: the whole batch as one pipeline (one round trip). */
+  private async appendPipelined(batch: readonly Outgoing[]): Promise<[Error | null, unknown][]> {
+    const pipeline = this.command.pipeline()
+    for (const item of batch) pipeline.call('XADD', ...this.xaddArgs(item))
+    try {
+      return (await pipeline.exec()) ?? []
+    } catch (error) {
+      return batch.map(() => [error as Error, null])
+    }
+  }
+
+  /**
+   * Redis Cluster: a pipeline cannot span nodes, so each XADD is its own command (the
+   * client's auto-pipelining still sends one batch per node). Once a stream's appends have
+   * landed, its doorbell rings (SPUBLISH, same slot): a bell never precedes its entry, even
+   * when a MOVED/ASK redirect delayed the XADD. A bell that fails is only logged: readers
+   * find the entry by their sweep.
+   */
+  private async appendAndRing(batch: readonly Outgoing[]): Promise<[Error | null, unknown][]> {
+    const settled = await Promise.allSettled(
+      batch.map((item) => this.command.call('XADD', ...this.xaddArgs(item))),
+    )
+    const ring = new Set<string>()
+    batch.forEach((item, index) => {
+      if (settled[index]!.status === 'fulfilled') ring.add(item.key)
+    })
+    for (const key of ring) {
+      this.command.spublish(notifyChannel(key), this.options.instanceId).catch((error: unknown) => {
+        this.options.metrics.relayErrors.inc({ op: 'notify' })
+        this.logger.debug({ err: error, stream: key }, 'SPUBLISH failed; readers catch up by their sweep')
+      })
+    }
+    return settled.map((result) =>
+      result.status === 'fulfilled' ? [null, result.value] : [asError(result.reason), null],
+    )
   }
 
   private maybeCompact(room: RelayRoom): void {
@@ -543,6 +593,10 @@ export class RedisStreamRelay implements Relay {
     })
     this.options.metrics.relayConnected.set(0)
   }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason))
 }
 
 function parseControl(data: Uint8Array): ControlMessage | undefined {

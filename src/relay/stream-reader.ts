@@ -14,8 +14,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import type { RawEntry } from './redis-doc-state.js'
-
-export type EntryHandler = (entries: readonly RawEntry[]) => void
+import type { EntryHandler, FollowerHooks, StreamFollower } from './stream-follower.js'
 
 interface Follow {
   lastId: string
@@ -24,19 +23,15 @@ interface Follow {
   readonly handler: EntryHandler
 }
 
-export interface StreamReaderOptions {
+export interface StreamReaderOptions extends FollowerHooks {
   readonly blockMs: number
   readonly count: number
   readonly logger: Logger
-  /** Called after the reader's connection came back (and before it reads again). */
-  readonly onReconnected: () => Promise<void>
-  /** Called when one loop iteration took longer than this (an event-loop stall). */
+  /** onStall is called when one loop iteration took longer than this. */
   readonly stallMs: number
-  readonly onStall: () => void
-  readonly onError: (error: unknown) => void
 }
 
-export class StreamReader {
+export class StreamReader implements StreamFollower {
   private readonly follows = new Map<string, Follow>()
   private readonly abort = new AbortController()
   private running: Promise<void> | undefined

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { docKeys } from '../../src/relay/redis-keys.js'
+import { someServerRestarted } from '../../src/relay/redis-client.js'
+import { controlKey, docKeys, notifyChannel } from '../../src/relay/redis-keys.js'
 import { compareIds, decodeEntry, encodeEntryFields, nextId } from '../../src/relay/stream-entry.js'
 import { updateAddsTo } from '../../src/relay/update-coverage.js'
 
@@ -11,6 +12,22 @@ describe('docKeys', () => {
     expect(new Set(tags).size).toBe(1)
     expect(tags[0]).toBe(Buffer.from('a}{b').toString('base64url'))
     expect(docKeys('yws', 'a').stream).not.toBe(docKeys('yws', 'b').stream)
+  })
+
+  it('gives each stream a doorbell channel with the same hash tag (same Cluster slot)', () => {
+    const keys = docKeys('yws', 'a}{b')
+    expect(notifyChannel(keys.stream)).toBe(`yws:{${Buffer.from('a}{b').toString('base64url')}}:notify`)
+    // An untagged key hashes its whole name; tagging the whole name keeps the slot.
+    expect(notifyChannel(controlKey('yws'))).toBe('{yws:control}:notify')
+  })
+})
+
+describe('someServerRestarted', () => {
+  it('is true only when a run id we knew is gone', () => {
+    expect(someServerRestarted(undefined, ['a'])).toBe(false)
+    expect(someServerRestarted(['a', 'b'], ['a', 'b', 'c'])).toBe(false)
+    expect(someServerRestarted(['a', 'b'], ['a', 'c'])).toBe(true)
+    expect(someServerRestarted(['a'], ['b'])).toBe(true)
   })
 })
 
