@@ -108,20 +108,34 @@ export class StreamReader implements StreamFollower {
       const generations = asked.map((follow) => follow.generation)
       let reply: [Buffer, RawEntry[]][] | null
       try {
-        this.clientId ??= Number(await this.reader.client('ID'))
-        this.blocked = true
-        reply = (await this.reader.xreadBuffer(
-          'COUNT',
-          this.options.count,
-          'BLOCK',
-          this.options.blockMs,
-          'STREAMS',
-          ...keys,
-          ...asked.map((follow) => follow.lastId),
-        )) as [Buffer, RawEntry[]][] | null
+        // A command in flight when Redis went away can be left unanswered by ioredis after
+        // the reconnect (seen in the Redis-restart test: one instance's reader never
+        // returned and that instance missed every later entry). BLOCK bounds a healthy
+        // XREAD, so anything much slower means the connection must be reset.
+        reply = await withDeadline(
+          (async () => {
+            this.clientId ??= Number(await this.reader.client('ID'))
+            this.blocked = true
+            return (await this.reader.xreadBuffer(
+              'COUNT',
+              this.options.count,
+              'BLOCK',
+              this.options.blockMs,
+              'STREAMS',
+              ...keys,
+              ...asked.map((follow) => follow.lastId),
+            )) as [Buffer, RawEntry[]][] | null
+          })(),
+          this.options.blockMs + READ_DEADLINE_MARGIN_MS,
+        )
       } catch (error) {
         if (signal.aborted) break
         this.options.onError(error)
+        if (error instanceof ReadDeadlineError) {
+          this.options.logger.warn('XREAD did not return in time; resetting the reader connection')
+          this.clientId = undefined
+          this.reader.disconnect(true)
+        }
         this.needsRecovery = true
         continue
       } finally {
@@ -180,4 +194,22 @@ export class StreamReader implements StreamFollower {
       this.options.logger.error({ err: error }, 'reader loop failed'),
     )
   }
+}
+
+/** Past BLOCK, how long an XREAD may take before the reader connection counts as stuck. */
+const READ_DEADLINE_MARGIN_MS = 4000
+
+class ReadDeadlineError extends Error {
+  override name = 'ReadDeadlineError'
+}
+
+/** Resolves like `work`, or rejects with ReadDeadlineError after `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadDeadlineError(`no reply within ${ms} ms`)), ms)
+  })
+  // The abandoned command may still settle later; its outcome no longer matters.
+  work.catch(() => undefined)
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
