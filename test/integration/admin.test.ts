@@ -8,6 +8,7 @@ import * as Y from 'yjs'
 import { connectSynced } from '../helpers/clients.js'
 import { httpRequest, rawUpgrade } from '../helpers/http.js'
 import { metricValue } from '../helpers/prometheus.js'
+import { openSocket } from '../helpers/raw-socket.js'
 import { startServer } from '../helpers/server.js'
 import { signToken, TEST_ADMIN_TOKEN, TEST_SECRET } from '../helpers/tokens.js'
 import { waitFor } from '../helpers/wait.js'
@@ -16,17 +17,6 @@ const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
 
 function adminServer(overrides = {}) {
   return startServer({ authSecret: TEST_SECRET, adminToken: TEST_ADMIN_TOKEN, ...overrides })
-}
-
-/** A raw ws client that records its close code. */
-async function openSocket(url: string) {
-  const ws = new WebSocket(url)
-  const closed = new Promise<number>((resolve) => ws.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-  })
-  return { ws, closed }
 }
 
 describe('admin authentication', () => {

@@ -5,22 +5,13 @@
  */
 import * as encoding from 'lib0/encoding'
 import { describe, expect, it } from 'vitest'
-import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { encodeUpdate } from '../../src/protocol/messages.js'
 import { OFF_THREAD_VALIDATION_BYTES } from '../../src/transport/connection.js'
 import { connectSynced } from '../helpers/clients.js'
+import { openSocket } from '../helpers/raw-socket.js'
 import { startServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
-
-async function rawSocket(url: string, doc: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${url}/${doc}`)
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-  return ws
-}
 
 describe('big messages', () => {
   it('keeps order: a big update then small ones arrive in the room in sequence', async () => {
@@ -36,7 +27,7 @@ describe('big messages', () => {
     for (let i = 0; i < 5; i++) source.getText('t').insert(0, String(i))
     expect(updates[0]!.byteLength).toBeGreaterThan(OFF_THREAD_VALIDATION_BYTES)
 
-    const ws = await rawSocket(server.url, 'ordered')
+    const { ws } = await openSocket(`${server.url}/ordered`)
     for (const update of updates) ws.send(encodeUpdate(update))
     await waitFor(() => watcher.text.toString() === source.getText('t').toString())
     // The big update was applied first, then each small one on top of it.
@@ -53,8 +44,7 @@ describe('big messages', () => {
     encoding.writeVarUint(encoder, 2)
     const garbage = new Uint8Array(OFF_THREAD_VALIDATION_BYTES + 10).fill(0xee)
     encoding.writeVarUint8Array(encoder, garbage)
-    const ws = await rawSocket(server.url, 'big-garbage')
-    const closed = new Promise<number>((resolve) => ws.once('close', resolve))
+    const { ws, closed } = await openSocket(`${server.url}/big-garbage`)
     ws.send(encoding.toUint8Array(encoder))
     ws.send(Uint8Array.of(3)) // queued behind the big one; never processed
     expect(await closed).toBe(1002)

@@ -7,20 +7,9 @@ import { WebSocket } from 'ws'
 import { connectSynced } from '../helpers/clients.js'
 import { rawUpgrade } from '../helpers/http.js'
 import { metricValue } from '../helpers/prometheus.js'
+import { openSocket } from '../helpers/raw-socket.js'
 import { startServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
-
-/** A raw ws client that records its close code; rejects with the HTTP status if refused. */
-async function openSocket(url: string) {
-  const ws = new WebSocket(url)
-  const closed = new Promise<number>((resolve) => ws.once('close', resolve))
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
-    ws.once('error', reject)
-  })
-  return { ws, closed }
-}
 
 const QUERY_AWARENESS = Uint8Array.of(3)
 

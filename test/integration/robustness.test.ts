@@ -9,22 +9,9 @@ import * as Y from 'yjs'
 import { encodeUpdate } from '../../src/protocol/messages.js'
 import { connectSynced } from '../helpers/clients.js'
 import { rawUpgrade } from '../helpers/http.js'
+import { openSocket } from '../helpers/raw-socket.js'
 import { startServer } from '../helpers/server.js'
 import { waitFor } from '../helpers/wait.js'
-
-/** Opens a raw socket to a doc and resolves once it is open. */
-async function rawSocket(url: string, doc: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${url}/${encodeURIComponent(doc)}`)
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('error', reject)
-  })
-  return ws
-}
-
-function closeCode(ws: WebSocket): Promise<number> {
-  return new Promise((resolve) => ws.once('close', (code) => resolve(code)))
-}
 
 function garbageUpdateFrame(): Uint8Array {
   const encoder = encoding.createEncoder()
@@ -62,8 +49,7 @@ describe('malformed input', () => {
     await waitFor(() => watcher.text.toString() === 'precious')
     const before = Y.encodeStateAsUpdate(editor.doc)
 
-    const attacker = await rawSocket(server.url, 'victim')
-    const closed = closeCode(attacker)
+    const { ws: attacker, closed } = await openSocket(`${server.url}/victim`)
     send(attacker)
     expect(await closed).toBe(expectedCode)
 
@@ -82,7 +68,7 @@ describe('malformed input', () => {
 
   it('ignores unknown message types without closing', async () => {
     const server = await startServer()
-    const ws = await rawSocket(server.url, 'unknown-types')
+    const { ws } = await openSocket(`${server.url}/unknown-types`)
     ws.send(Uint8Array.of(99, 1, 2, 3))
     ws.send(Uint8Array.of(2, 0, 0)) // auth message: only servers send it
     // A query-awareness after them is still answered, so the connection is alive.
@@ -100,8 +86,7 @@ describe('malformed input', () => {
   it('closes a connection sending a message over MAX_MESSAGE_BYTES with 1009 and stays up', async () => {
     const server = await startServer({ maxMessageBytes: 4096 })
     const bystander = await connectSynced(server.url, 'limits')
-    const ws = await rawSocket(server.url, 'limits')
-    const closed = closeCode(ws)
+    const { ws, closed } = await openSocket(`${server.url}/limits`)
     ws.send(new Uint8Array(10_000))
     expect(await closed).toBe(1009)
     bystander.text.insert(0, 'still fine')
@@ -117,8 +102,7 @@ describe('malformed input', () => {
     await waitFor(() => watcher.text.toString() === 'small')
     const big = new Y.Doc()
     big.getText('t').insert(0, 'x'.repeat(8000))
-    const ws = await rawSocket(server.url, 'capped')
-    const closed = closeCode(ws)
+    const { ws, closed } = await openSocket(`${server.url}/capped`)
     ws.send(encodeUpdate(Y.encodeStateAsUpdate(big)))
     expect(await closed).toBe(4413)
     editor.text.insert(5, '+')
