@@ -21,6 +21,7 @@ import { LevelDocStore } from './storage/level-doc-store.js'
 import { MergePool } from './storage/merge-pool.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
+import { verifierFromConfig } from './transport/verifier-from-config.js'
 import { WsGateway } from './transport/ws-gateway.js'
 
 export interface AppOptions {
@@ -99,8 +100,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     roomIdleMs: config.roomIdleMs,
   })
   const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
-  const authorizer: Authorizer = config.authSecret
-    ? new JwtAuthorizer(config.authSecret, revocations)
+  const tokenVerifier = verifierFromConfig(config, (error) =>
+    logger.error({ err: error, url: config.authJwksUrl }, 'JWKS fetch failed; using the last key set served'),
+  )
+  const authorizer: Authorizer = tokenVerifier
+    ? new JwtAuthorizer(tokenVerifier, revocations)
     : openAuthorizer
   const revokeLocally = ({ doc, sub }: RevocationTarget): number => {
     revocations.revoke({ doc, sub })
@@ -211,8 +215,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const adminPort = adminServer
         ? await listen(adminServer, config.adminHost, config.adminPort!)
         : undefined
-      if (!config.authSecret) {
-        logger.warn('AUTH_SECRET is unset: anyone who can reach this port can read and edit every document')
+      if (!tokenVerifier) {
+        logger.warn(
+          'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
+        )
       }
       logger.info(
         {

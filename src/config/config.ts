@@ -17,6 +17,16 @@ export interface Config {
   readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined
   readonly instanceId: string
   readonly authSecret: string | undefined
+  /** An identity provider's JWK set (RS256/ES256/EdDSA tokens); turns auth on by itself. */
+  readonly authJwksUrl: string | undefined
+  /** Required `iss` of identity-provider tokens. */
+  readonly authIssuer: string | undefined
+  /** Accepted `aud` values of identity-provider tokens (any one matches). */
+  readonly authAudience: readonly string[] | undefined
+  /** After a JWKS fetch, an unknown `kid` triggers no refetch for this long. */
+  readonly authJwksCooldownMs: number
+  /** The JWK set is refetched when older than this, so removed keys stop working. */
+  readonly authJwksCacheMs: number
   readonly adminToken: string | undefined
   /** Serve /admin/* on this port only (bound to adminHost), away from user traffic. */
   readonly adminPort: number | undefined
@@ -113,6 +123,29 @@ function readClusterNodes(env: Env): { host: string; port: number }[] | undefine
   })
 }
 
+function readJwksUrl(env: Env): string | undefined {
+  const raw = readString(env, 'AUTH_JWKS_URL')
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`AUTH_JWKS_URL is not a valid URL: "${redactUrl(raw)}"`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`AUTH_JWKS_URL must start with https:// (or http://), got "${url.protocol}//"`)
+  }
+  return raw
+}
+
+function readList(env: Env, name: string): string[] | undefined {
+  const raw = readString(env, name)
+  if (raw === undefined) return undefined
+  const entries = raw.split(',').map((entry) => entry.trim())
+  if (entries.some((entry) => entry === '')) throw new ConfigError(`${name} has an empty entry: "${raw}"`)
+  return entries
+}
+
 function readOrigins(env: Env): string[] | undefined {
   const raw = readString(env, 'ALLOWED_ORIGINS')
   if (raw === undefined) return undefined
@@ -156,6 +189,20 @@ export function loadConfig(env: Env = process.env): Config {
   if (authSecret !== undefined && Buffer.byteLength(authSecret) < 32) {
     throw new ConfigError('AUTH_SECRET must be at least 32 bytes (HS256 needs a 256-bit key)')
   }
+  const authJwksUrl = readJwksUrl(env)
+  const authIssuer = readString(env, 'AUTH_ISSUER')
+  const authAudience = readList(env, 'AUTH_AUDIENCE')
+  // They only constrain identity-provider tokens; set alone they would silently check nothing.
+  if (authJwksUrl === undefined && authIssuer !== undefined) {
+    throw new ConfigError(
+      'AUTH_ISSUER is set but AUTH_JWKS_URL is not (it applies to identity-provider tokens)',
+    )
+  }
+  if (authJwksUrl === undefined && authAudience !== undefined) {
+    throw new ConfigError(
+      'AUTH_AUDIENCE is set but AUTH_JWKS_URL is not (it applies to identity-provider tokens)',
+    )
+  }
   const adminToken = readString(env, 'ADMIN_TOKEN')
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('ADMIN_TOKEN must be at least 16 characters')
@@ -177,6 +224,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisClusterNodes,
     instanceId,
     authSecret,
+    authJwksUrl,
+    authIssuer,
+    authAudience,
+    authJwksCooldownMs: readInteger(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    authJwksCacheMs: readInteger(env, 'AUTH_JWKS_CACHE_MS', 600_000, 1000, 86_400_000),
     adminToken,
     adminPort: readPort(env, 'ADMIN_PORT', undefined),
     adminHost: readString(env, 'ADMIN_HOST') ?? '127.0.0.1',

@@ -1,15 +1,17 @@
 /**
- * Decides at the HTTP upgrade whether a request may open a document, and how. With no
- * AUTH_SECRET everyone may write (the server warns loudly at start). With one, a valid
- * HS256 JWT must grant the doc: claim `docs` lists exact names or `prefix*` patterns
- * (`*` = all), optional claim `mode` is `write` (default) or `read`; `exp` is required.
- * Tokens an operator revoked (see RevocationList) are refused like expired ones.
+ * Decides at the HTTP upgrade whether a request may open a document, and how. With neither
+ * AUTH_SECRET nor AUTH_JWKS_URL everyone may write (the server warns loudly at start).
+ * Otherwise a valid JWT (HS256 with the secret, or an identity provider's RS256/ES256/EdDSA
+ * checked by token-verifier.ts) must grant the doc: claim `docs` lists exact names or
+ * `prefix*` patterns (`*` = all), optional claim `mode` is `write` (default) or `read`;
+ * `exp` is required. Tokens an operator revoked (see RevocationList) are refused like
+ * expired ones.
  */
 import type { IncomingMessage } from 'node:http'
 import { parseCookie } from 'cookie'
-import { errors as joseErrors, jwtVerify } from 'jose'
 import type { AccessGrant } from './connection.js'
 import type { RevocationList } from './revocation-list.js'
+import { secretVerifier, type TokenVerifier } from './token-verifier.js'
 
 export type AuthFailureReason =
   | 'missing-token'
@@ -20,6 +22,7 @@ export type AuthFailureReason =
   | 'no-docs-claim'
   | 'doc-not-granted'
   | 'bad-mode-claim'
+  | 'jwks-unavailable'
 
 export type AuthResult =
   | { readonly ok: true; readonly grant: AccessGrant }
@@ -37,34 +40,22 @@ export const openAuthorizer: Authorizer = {
 export const TOKEN_SUBPROTOCOL_PREFIX = 'yauth-'
 
 export class JwtAuthorizer implements Authorizer {
-  private readonly key: Uint8Array
+  private readonly verifier: TokenVerifier
 
+  /** `verifier`: an AUTH_SECRET string (HS256), or any TokenVerifier (JWKS, both). */
   constructor(
-    secret: string,
+    verifier: TokenVerifier | string,
     private readonly revocations?: RevocationList,
   ) {
-    this.key = new TextEncoder().encode(secret)
+    this.verifier = typeof verifier === 'string' ? secretVerifier(verifier) : verifier
   }
 
   async authorize(request: IncomingMessage, docName: string): Promise<AuthResult> {
     const token = tokenFromRequest(request)
     if (!token) return { ok: false, status: 401, reason: 'missing-token' }
-    let payload: Record<string, unknown>
-    try {
-      // Pinning the algorithm rejects `none` and every asymmetric/confused-key variant;
-      // requiring `exp` means no token is valid forever.
-      ;({ payload } = await jwtVerify(token, this.key, {
-        algorithms: ['HS256'],
-        clockTolerance: 0,
-        requiredClaims: ['exp'],
-      }))
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) return { ok: false, status: 401, reason: 'expired-token' }
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'exp') {
-        return { ok: false, status: 401, reason: 'token-without-exp' }
-      }
-      return { ok: false, status: 401, reason: 'invalid-token' }
-    }
+    const verified = await this.verifier.verify(token)
+    if (!verified.ok) return { ok: false, status: 401, reason: verified.reason }
+    const payload: Record<string, unknown> = verified.payload
     if (typeof payload.exp !== 'number') return { ok: false, status: 401, reason: 'token-without-exp' }
     const subject = typeof payload.sub === 'string' ? payload.sub : undefined
     const issuedAt = typeof payload.iat === 'number' ? payload.iat : undefined

@@ -24,6 +24,14 @@ describe('loadConfig', () => {
     [{ REDIS_CLUSTER_NODES: 'a:1,b' }, /REDIS_CLUSTER_NODES entries must be host:port/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ AUTH_SECRET: 'short' }, /AUTH_SECRET must be at least 32 bytes/],
+    [{ AUTH_JWKS_URL: 'idp.example/jwks' }, /AUTH_JWKS_URL is not a valid URL/],
+    [{ AUTH_JWKS_URL: 'ftp://idp.example/jwks' }, /AUTH_JWKS_URL must start with https:\/\//],
+    [{ AUTH_ISSUER: 'https://idp.example' }, /AUTH_ISSUER is set but AUTH_JWKS_URL is not/],
+    [{ AUTH_AUDIENCE: 'editor' }, /AUTH_AUDIENCE is set but AUTH_JWKS_URL is not/],
+    [
+      { AUTH_JWKS_URL: 'https://idp.example/jwks', AUTH_AUDIENCE: 'a,,b' },
+      /AUTH_AUDIENCE has an empty entry/,
+    ],
     [{ MAX_MESSAGE_BYTES: '-1' }, /MAX_MESSAGE_BYTES must be a whole number/],
     [{ INSTANCE_ID: 'has space' }, /INSTANCE_ID/],
   ])('rejects %o', (env, message) => {
