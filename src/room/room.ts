@@ -20,20 +20,28 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
 import {
+  type AwarenessEntry,
   type ClientMessage,
   encodeAwareness,
+  encodeAwarenessEntries,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
 } from '../protocol/messages.js'
 import type { RelaySink, RoomRelay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
+import { judgeAwarenessEntry } from './awareness-ownership.js'
 
 /** The room's view of a client connection; transport details stay in the transport layer. */
 export interface RoomConnection {
   readonly id: string
   readonly readOnly: boolean
-  /** Awareness client ids this connection has published (removed everywhere when it leaves). */
+  /** The token's `sub`, if any: a user may take over presence only from its own connections. */
+  readonly subject?: string | undefined
+  /**
+   * Awareness client ids whose current state this connection published (removed everywhere
+   * when it leaves). Maintained by the room from states that actually applied.
+   */
   readonly awarenessIds: Set<number>
   send(message: Uint8Array, type: OutgoingType): void
   close(code: CloseCodeName, detail?: string): void
@@ -57,6 +65,8 @@ export class Room implements RelaySink {
   readonly doc = new Y.Doc({ gc: true })
   readonly awareness = new Awareness(this.doc)
   private readonly connections = new Set<RoomConnection>()
+  /** Awareness client id -> the local connection whose applied state holds it. */
+  private readonly awarenessOwners = new Map<number, RoomConnection>()
   private relay: RoomRelay | undefined
   /**
    * Upper bound on the doc's encoded size: loaded size plus every update applied since.
@@ -133,17 +143,7 @@ export class Room implements RelaySink {
         this.applyClientUpdate(connection, message.update)
         return
       case 'awareness':
-        // A connection may speak only for client ids no other connection here has claimed:
-        // otherwise anyone (read-only users included) could move or erase others' cursors.
-        if (message.entries.some((entry) => this.claimedByOther(connection, entry.clientId))) {
-          this.deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' })
-          return
-        }
-        for (const entry of message.entries) {
-          if (entry.state === null) connection.awarenessIds.delete(entry.clientId)
-          else connection.awarenessIds.add(entry.clientId)
-        }
-        applyAwarenessUpdate(this.awareness, message.update, connection)
+        this.applyClientAwareness(connection, message.update, message.entries)
         return
       case 'query-awareness': {
         const update = encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])
@@ -155,11 +155,65 @@ export class Room implements RelaySink {
     }
   }
 
-  private claimedByOther(connection: RoomConnection, clientId: number): boolean {
-    for (const other of this.connections) {
-      if (other !== connection && other.awarenessIds.has(clientId)) return true
+  /**
+   * Applies the entries a connection may speak for (see awareness-ownership.ts): echoes of
+   * others' states are dropped silently, a returning client is asked to re-announce with a
+   * newer clock, and only a real attempt to move another user's state counts as spoofing.
+   */
+  private applyClientAwareness(
+    connection: RoomConnection,
+    update: Uint8Array,
+    entries: readonly AwarenessEntry[],
+  ): void {
+    const accepted: AwarenessEntry[] = []
+    const reannounce: AwarenessEntry[] = []
+    const meta = this.awareness.meta
+    for (const entry of entries) {
+      const owner = this.awarenessOwners.get(entry.clientId)
+      const verdict = judgeAwarenessEntry(entry, connection, {
+        owner: owner && { subject: owner.subject, isSender: owner === connection },
+        clock: meta.get(entry.clientId)?.clock,
+        held: this.awareness.states.has(entry.clientId),
+      })
+      if (verdict === 'apply' || verdict === 'apply-and-reannounce') accepted.push(entry)
+      if (verdict === 'reannounce' || verdict === 'apply-and-reannounce') {
+        reannounce.push({ clientId: entry.clientId, clock: entry.clock, state: null })
+      }
+      if (verdict === 'spoof') this.deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' })
     }
-    return false
+    if (accepted.length > 0) {
+      // Ownership follows what applies: see trackAwarenessOwners.
+      const applicable = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted)
+      applyAwarenessUpdate(this.awareness, applicable, connection)
+    }
+    if (reannounce.length > 0) {
+      // Sent after the apply's broadcast, so the client bumps past the clock it just saw.
+      connection.send(encodeAwareness(encodeAwarenessEntries(reannounce)), 'awareness')
+    }
+  }
+
+  /** Records which local connection holds each id, from the changes that really applied. */
+  private trackAwarenessOwners(
+    change: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void {
+    const publisher = this.connections.has(origin as RoomConnection) ? (origin as RoomConnection) : undefined
+    for (const id of [...change.added, ...change.updated]) {
+      const previous = this.awarenessOwners.get(id)
+      if (previous === publisher) continue
+      previous?.awarenessIds.delete(id)
+      // A state from the relay (or the server) is owned by no local connection.
+      if (publisher) {
+        publisher.awarenessIds.add(id)
+        this.awarenessOwners.set(id, publisher)
+      } else {
+        this.awarenessOwners.delete(id)
+      }
+    }
+    for (const id of change.removed) {
+      this.awarenessOwners.get(id)?.awarenessIds.delete(id)
+      this.awarenessOwners.delete(id)
+    }
   }
 
   private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {
@@ -213,6 +267,7 @@ export class Room implements RelaySink {
   ): void => {
     const changed = [...change.added, ...change.updated, ...change.removed]
     if (changed.length === 0) return
+    this.trackAwarenessOwners(change, origin)
     const update = encodeAwarenessUpdate(this.awareness, changed)
     const message = encodeAwareness(update)
     // Echoed to the sender too: stock clients treat 30 s without any message as a dead
