@@ -7,7 +7,9 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import type { Config } from './config/config.js'
-import { type AdminActions, adminRoutes } from './http/admin-routes.js'
+import { adminRouter } from './http/admin-router.js'
+import type { AdminActions } from './http/admin-routes.js'
+import { adminRouteTable } from './http/admin-table.js'
 import { publicRoutes, serveRoutes } from './http/http-routes.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
@@ -188,7 +190,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const userRoutes = [publicRoutes(health, metrics)]
-  const adminHandler = adminRoutes(config.adminToken, admin, metrics)
+  const adminHandler = adminRouter(config.adminToken, adminRouteTable({ operator: admin }), metrics)
   // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
   // default), so user traffic can never reach them even with the token.
   const mainServer = createServer(

@@ -1,7 +1,6 @@
 /**
- * Operator actions under /admin/, behind `Authorization: Bearer ADMIN_TOKEN`. Disabled
- * (404) when ADMIN_TOKEN is unset. A user JWT never works here: the admin token is a
- * separate secret compared in constant time, not a JWT.
+ * The operator routes under /admin/ (the document API is in document-routes.ts). Each route
+ * is one entry of the table served by admin-router.ts:
  *
  *   GET  /admin/docs                      open docs with client counts
  *   GET  /admin/stored-docs[?prefix=P]    stored docs with sizes
@@ -12,13 +11,12 @@
  *                                         refuse their tokens issued until now
  *   POST /admin/drain                     stop accepting, hand clients off (1012), exit
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { docNameProblem } from '../doc-name.js'
-import type { Metrics } from '../observability/metrics.js'
-import type { RouteHandler } from './http-routes.js'
+import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
 import { sendJson } from './http-routes.js'
+import { readJson } from './request-body.js'
 
+/** What the operator routes do; app.ts supplies it. */
 export interface AdminActions {
   openDocs(): { doc: string; connections: number }[]
   storedDocs(
@@ -31,175 +29,114 @@ export interface AdminActions {
   drain(): void
 }
 
-const MAX_BODY_BYTES = 64 * 1024
-
-const ACTIONS = new Set([
-  'GET /admin/docs',
-  'GET /admin/stored-docs',
-  'POST /admin/flush',
-  'POST /admin/compact',
-  'POST /admin/evict',
-  'POST /admin/revoke',
-  'POST /admin/drain',
-])
-
-export function adminRoutes(
-  adminToken: string | undefined,
-  actions: AdminActions,
-  metrics: Metrics,
-): RouteHandler {
-  const expected = adminToken ? digest(`Bearer ${adminToken}`) : undefined
-  return async (request, response) => {
-    const url = parseRequestPath(request.url)
-    if (!url?.pathname.startsWith('/admin/')) return false
-    const action = `${request.method} ${url.pathname}`
-    // The label is one of a fixed set, so a scanner cannot blow up the metric's cardinality.
-    const label = ACTIONS.has(action) ? action : 'unknown'
-    response.once('finish', () =>
-      metrics.adminRequests.inc({ action: label, status: String(response.statusCode) }),
-    )
-    if (!expected) {
-      sendJson(response, 404, { error: 'admin endpoints are disabled (ADMIN_TOKEN unset)' })
-      return true
-    }
-    // Comparing fixed-length digests keeps the comparison constant-time and does not leak
-    // the token's length either.
-    const given = digest(request.headers.authorization ?? '')
-    if (!timingSafeEqual(given, expected)) {
-      metrics.authFailures.inc({ reason: 'admin-token' })
-      response.setHeader('WWW-Authenticate', 'Bearer realm="admin"')
-      sendJson(response, 401, { error: 'admin token required' })
-      return true
-    }
-    await route(request, response, url, actions)
-    return true
-  }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
-}
-
-/**
- * The request target as a URL, or undefined when it is not an origin-form path. Parsed
- * against a dummy origin, `//host/admin/x` would become host + `/admin/x`, and some targets
- * make `new URL` throw (a 500): both are refused instead.
- */
-function parseRequestPath(target: string | undefined): URL | undefined {
-  if (!target?.startsWith('/') || target.startsWith('//')) return undefined
-  try {
-    return new URL(target, 'http://admin.invalid')
-  } catch {
-    return undefined // not a path we serve; the caller answers 404
-  }
-}
-
 /** A listing prefix follows the doc-name rules, except that it may be empty. */
-function prefixProblem(prefix: unknown): string | undefined {
+export function prefixProblem(prefix: unknown): string | undefined {
   if (prefix === undefined || prefix === '') return undefined
   if (typeof prefix !== 'string') return 'prefix must be a string'
   return docNameProblem(prefix) ? 'prefix must be a valid document name prefix' : undefined
 }
 
-async function route(request: IncomingMessage, response: ServerResponse, url: URL, actions: AdminActions) {
-  const action = `${request.method} ${url.pathname}`
-  switch (action) {
-    case 'GET /admin/docs':
-      return sendJson(response, 200, { docs: actions.openDocs() })
-    case 'GET /admin/stored-docs': {
-      const prefix = url.searchParams.get('prefix') ?? undefined
-      const problem = prefixProblem(prefix)
-      if (problem) return sendJson(response, 400, { error: problem })
-      const docs = []
-      for await (const stats of actions.storedDocs(prefix)) docs.push(stats)
-      return sendJson(response, 200, { docs })
-    }
-    case 'POST /admin/flush':
-      await actions.flush()
-      return sendJson(response, 200, { flushed: true })
-    case 'POST /admin/compact': {
-      const body = await readJson(request)
-      if (!body.ok) return sendJson(response, 400, { error: body.error })
-      const { doc, prefix, gc, dryRun } = body.value
-      if (doc !== undefined && (typeof doc !== 'string' || docNameProblem(doc))) {
-        return sendJson(response, 400, { error: 'doc must be a valid document name' })
-      }
-      const problem = prefixProblem(prefix)
-      if (problem) return sendJson(response, 400, { error: problem })
-      const results = await actions.compact({
-        ...(doc !== undefined ? { doc: doc as string } : {}),
-        ...(prefix !== undefined ? { prefix: prefix as string } : {}),
-        gc: gc !== false,
-        dryRun: dryRun === true,
-      })
-      return sendJson(response, 200, { results })
-    }
-    case 'POST /admin/evict': {
-      const body = await readJson(request)
-      if (!body.ok) return sendJson(response, 400, { error: body.error })
-      const doc = body.value.doc
-      if (typeof doc !== 'string' || docNameProblem(doc))
-        return sendJson(response, 400, { error: 'doc must be a valid document name' })
-      return sendJson(response, 200, { closed: await actions.evict(doc) })
-    }
-    case 'POST /admin/revoke': {
-      const body = await readJson(request)
-      if (!body.ok) return sendJson(response, 400, { error: body.error })
-      const { doc, sub } = body.value
-      if ((doc === undefined) === (sub === undefined)) {
-        return sendJson(response, 400, { error: 'give exactly one of doc or sub' })
-      }
-      if (doc !== undefined && (typeof doc !== 'string' || docNameProblem(doc))) {
-        return sendJson(response, 400, { error: 'doc must be a valid document name' })
-      }
-      if (sub !== undefined && (typeof sub !== 'string' || sub === '' || sub.length > 1024)) {
-        return sendJson(response, 400, { error: 'sub must be a non-empty string' })
-      }
-      const closed = await actions.revoke(doc !== undefined ? { doc: doc as string } : { sub: sub as string })
-      return sendJson(response, 200, { closed })
-    }
-    case 'POST /admin/drain':
-      sendJson(response, 202, { draining: true })
-      actions.drain()
-      return
-    default:
-      return sendJson(response, 404, { error: `no admin action ${action}` })
-  }
+const none = (): Parsed<undefined> => accept(undefined)
+
+/** A JSON body's `doc`, validated. */
+function docField(doc: unknown): Parsed<string> {
+  if (typeof doc !== 'string' || docNameProblem(doc)) return refuse(400, 'doc must be a valid document name')
+  return accept(doc)
 }
 
-type JsonBody = { ok: true; value: Record<string, unknown> } | { ok: false; error: string }
-
-async function readJson(request: IncomingMessage): Promise<JsonBody> {
-  const text = await readBody(request)
-  if (text === undefined) return { ok: false, error: `body larger than ${MAX_BODY_BYTES} bytes` }
-  if (text === '') return { ok: true, value: {} }
-  try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { ok: false, error: 'body must be a JSON object' }
-    }
-    return { ok: true, value: value as Record<string, unknown> }
-  } catch {
-    return { ok: false, error: 'body is not valid JSON' }
-  }
-}
-
-/**
- * The body as text, or undefined past MAX_BODY_BYTES. An oversized body is drained, not
- * destroyed mid-stream: destroying the request would reset the socket before the 400
- * could be sent. Only a caller holding the admin token gets this far.
- */
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk)
-    })
-    request.once('end', () =>
-      resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')),
-    )
-    request.once('error', reject)
-  })
+export function operatorRoutes(actions: AdminActions): AdminRoute[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      pattern: '/admin/docs',
+      summary: 'open docs on this instance with client counts',
+      parse: none,
+      run: (_input, response) => sendJson(response, 200, { docs: actions.openDocs() }),
+    }),
+    defineRoute<string | undefined>({
+      method: 'GET',
+      pattern: '/admin/stored-docs',
+      summary: 'docs in this instance’s LevelDB with sizes (`?prefix=P`)',
+      parse: ({ query }) => {
+        const prefix = query.get('prefix') ?? undefined
+        const problem = prefixProblem(prefix)
+        return problem ? refuse(400, problem) : accept(prefix)
+      },
+      run: async (prefix, response) => {
+        const docs = []
+        for await (const stats of actions.storedDocs(prefix)) docs.push(stats)
+        sendJson(response, 200, { docs })
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      pattern: '/admin/flush',
+      summary: 'write every queued update to LevelDB now',
+      parse: none,
+      run: async (_input, response) => {
+        await actions.flush()
+        sendJson(response, 200, { flushed: true })
+      },
+    }),
+    defineRoute<{ doc?: string; prefix?: string; gc: boolean; dryRun: boolean }>({
+      method: 'POST',
+      pattern: '/admin/compact',
+      summary: 'compact `{doc?|prefix?, gc?, dryRun?}` through this instance',
+      parse: async ({ request }) => {
+        const body = await readJson(request)
+        if (!body.ok) return refuse(400, body.error)
+        const { doc, prefix, gc, dryRun } = body.value
+        if (doc !== undefined && !docField(doc).ok) return refuse(400, 'doc must be a valid document name')
+        const problem = prefixProblem(prefix)
+        if (problem) return refuse(400, problem)
+        return accept({
+          ...(doc !== undefined ? { doc: doc as string } : {}),
+          ...(prefix !== undefined ? { prefix: prefix as string } : {}),
+          gc: gc !== false,
+          dryRun: dryRun === true,
+        })
+      },
+      run: async (target, response) => sendJson(response, 200, { results: await actions.compact(target) }),
+    }),
+    defineRoute<string>({
+      method: 'POST',
+      pattern: '/admin/evict',
+      summary: 'close a doc’s clients (1000) and unload it, on every instance `{doc}`',
+      parse: async ({ request }) => {
+        const body = await readJson(request)
+        return body.ok ? docField(body.value.doc) : refuse(400, body.error)
+      },
+      run: async (doc, response) => sendJson(response, 200, { closed: await actions.evict(doc) }),
+    }),
+    defineRoute<{ doc?: string; sub?: string }>({
+      method: 'POST',
+      pattern: '/admin/revoke',
+      summary: 'close a doc’s or a user’s connections (4003) and refuse their tokens `{doc|sub}`',
+      parse: async ({ request }) => {
+        const body = await readJson(request)
+        if (!body.ok) return refuse(400, body.error)
+        const { doc, sub } = body.value
+        if ((doc === undefined) === (sub === undefined)) return refuse(400, 'give exactly one of doc or sub')
+        if (doc !== undefined) {
+          const parsed = docField(doc)
+          return parsed.ok ? accept({ doc: parsed.input }) : parsed
+        }
+        if (typeof sub !== 'string' || sub === '' || sub.length > 1024) {
+          return refuse(400, 'sub must be a non-empty string')
+        }
+        return accept({ sub })
+      },
+      run: async (target, response) => sendJson(response, 200, { closed: await actions.revoke(target) }),
+    }),
+    defineRoute({
+      method: 'POST',
+      pattern: '/admin/drain',
+      summary: 'stop accepting, close clients with 1012, exit',
+      parse: none,
+      run: (_input, response) => {
+        sendJson(response, 202, { draining: true })
+        actions.drain()
+      },
+    }),
+  ]
 }

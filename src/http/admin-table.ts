@@ -1,0 +1,16 @@
+/**
+ * Every admin route of the server, in one list: what admin-router.ts serves, what the
+ * `action` metric label can be, and what docs/operations.md ("Admin routes") must list (a
+ * unit test compares them). Add a route family here, not in app.ts.
+ */
+import type { AdminRoute } from './admin-router.js'
+import { type AdminActions, operatorRoutes } from './admin-routes.js'
+
+/** What each family of routes needs from the app. */
+export interface AdminRouteDeps {
+  readonly operator: AdminActions
+}
+
+export function adminRouteTable(deps: AdminRouteDeps): AdminRoute[] {
+  return [...operatorRoutes(deps.operator)]
+}
