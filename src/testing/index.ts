@@ -2,4 +2,16 @@
  * `yjs-cluster-server/testing`: helpers for test suites that drive a deployment with
  * simulated editors (issue 15). Framework-agnostic: no test-runner import.
  */
-export {}
+
+export { formatVerdict } from './format-verdict.js'
+export { type LossyProxy, type LossyProxyOptions, startLossyProxy } from './lossy-proxy.js'
+export type { LatencySummary } from './sim-latency.js'
+export {
+  type ChaosOptions,
+  type SimulateOptions,
+  SimulationOptionsError,
+  type SimulationProgress,
+} from './sim-options.js'
+export type { EditCounts, EditKind } from './sim-typing.js'
+export type { DocVerdict, LostEdit } from './sim-verdict.js'
+export { SimulationConnectError, type SimulationVerdict, simulateEditors } from './simulate.js'

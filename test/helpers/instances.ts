@@ -49,11 +49,14 @@ function redisReachable(url: string, timeoutMs = 500): Promise<boolean> {
   })
 }
 
-/** Starts the topology (for beforeAll/top-level use: call close() yourself). */
-export async function startTopology(): Promise<Topology> {
+/**
+ * Starts the topology (for beforeAll/top-level use: call close() yourself). `redisPrefix`:
+ * e.g. `uniquePrefix()` inside a test, whose keys are then deleted when the test ends.
+ */
+export async function startTopology(options: { redisPrefix?: string } = {}): Promise<Topology> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   // One prefix per run so parallel runs and leftovers in Redis never mix.
-  const redisPrefix = `ywsb${randomBytes(4).toString('hex')}`
+  const redisPrefix = options.redisPrefix ?? `ywsb${randomBytes(4).toString('hex')}`
   const dirs = await Promise.all([tempDirKeep('yws-inst0-'), tempDirKeep('yws-inst1-')])
   const envFor = (index: number, cluster: boolean): Record<string, string> => ({
     DATA_DIR: dirs[index]!.path,

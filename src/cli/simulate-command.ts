@@ -1,0 +1,74 @@
+/**
+ * `yjs-cluster-server simulate`: runs `simulateEditors` against live servers, shows a progress
+ * line on stderr while it runs, and prints the verdict (text, or JSON with --json) on stdout.
+ * The exit code is the verdict: 0 only if every doc converged and nothing was lost.
+ */
+import { formatVerdict } from '../testing/format-verdict.js'
+import { SimulationOptionsError, type SimulationProgress } from '../testing/sim-options.js'
+import { SimulationConnectError, simulateEditors } from '../testing/simulate.js'
+import type { CliCommand, CliContext } from './command.js'
+import { ExitCode } from './exit-codes.js'
+import { parseSimulateArgs, SIMULATE_USAGE } from './simulate-args.js'
+
+/** Library option → the flag a CLI user typed, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  urls: '--url',
+  docs: '--docs',
+  editors: '--editors',
+  rate: '--rate',
+  durationMs: '--duration',
+  settleTimeoutMs: '--settle',
+  seed: '--seed',
+  token: '--token',
+  secret: '--secret',
+  'chaos.disconnectsPerMinute': '--chaos',
+  'chaos.maxOfflineMs': '--offline',
+}
+
+function progressLine(p: SimulationProgress): string {
+  const clock =
+    p.phase === 'typing'
+      ? `${(p.elapsedMs / 1000).toFixed(0)}/${(p.durationMs / 1000).toFixed(0)} s`
+      : p.phase
+  return (
+    `simulate ${clock}: ${p.connected}/${p.editors} editors connected, ${p.edits} edits, ` +
+    `latency p50 ${p.latency.p50} ms p99 ${p.latency.p99} ms, ${p.reconnects} reconnects, ${p.errors} errors\n`
+  )
+}
+
+export const simulateCommand: CliCommand = {
+  name: 'simulate',
+  summary: 'simulated editors type into live servers; exit 0 only if nothing was lost',
+  async run(argv: readonly string[], context: CliContext): Promise<number> {
+    const parsed = parseSimulateArgs(argv)
+    if (parsed.kind === 'help') {
+      context.stdout.write(SIMULATE_USAGE)
+      return ExitCode.ok
+    }
+    if (parsed.kind === 'usage-error') {
+      context.stderr.write(`error: ${parsed.message}\n\n${SIMULATE_USAGE}`)
+      return ExitCode.usage
+    }
+    try {
+      const verdict = await simulateEditors({
+        ...parsed.options,
+        signal: context.signal,
+        ...(parsed.quiet ? {} : { onProgress: (p) => context.stderr.write(progressLine(p)) }),
+        progressIntervalMs: 2000,
+      })
+      context.stdout.write(parsed.json ? `${JSON.stringify(verdict, null, 2)}\n` : formatVerdict(verdict))
+      if (!verdict.ok) return ExitCode.failure
+      return verdict.interrupted ? ExitCode.interrupted : ExitCode.ok
+    } catch (error) {
+      if (error instanceof SimulationOptionsError) {
+        context.stderr.write(`error: ${FLAG_OF[error.option] ?? error.option}: ${error.message}\n`)
+        return ExitCode.usage
+      }
+      if (error instanceof SimulationConnectError) {
+        context.stderr.write(`error: ${error.message}\n`)
+        return ExitCode.failure
+      }
+      throw error
+    }
+  },
+}
