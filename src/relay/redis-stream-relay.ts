@@ -271,7 +271,9 @@ export class RedisStreamRelay implements Relay {
     }
     const redisState = updates.length === 0 ? EMPTY_UPDATE : await this.pool.merge(updates)
     if (room.left) return
-    if (updates.length > 0) room.sink.applyRemoteUpdate(redisState)
+    // Only what the room lacks (plus Redis's pending structs and delete set): the room stores
+    // and broadcasts what it is handed, so handing it all of Redis would re-store the doc.
+    if (updates.length > 0) room.sink.applyRemoteUpdate(Y.diffUpdate(redisState, room.sink.stateVector()))
     room.epoch = state.epoch
     room.seenSinceCompaction = state.entries.length
     this.reader.follow(room.keys.stream, state.tailId, (entries) => this.onEntries(room, entries))

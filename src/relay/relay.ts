@@ -6,7 +6,10 @@
 /** The room side, as the relay sees it. */
 export interface RelaySink {
   readonly docName: string
-  /** An update another instance accepted. Idempotent in Yjs; applied with the relay origin. */
+  /**
+   * An update another instance accepted. Idempotent in Yjs; applied with the relay origin,
+   * then stored and sent to this room's clients as received (never published again).
+   */
   applyRemoteUpdate(update: Uint8Array): void
   /** An awareness update from another instance's clients. */
   applyRemoteAwareness(update: Uint8Array): void

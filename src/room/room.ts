@@ -2,11 +2,19 @@
  * One open document on this instance: its Y.Doc and Awareness (owned by composition), the
  * connections editing it, and the wiring of every change to clients, storage and the relay.
  *
- * Update flow (the Y.Doc 'update' event is the single fan-out point):
- *   client update  -> validated upstream -> size check -> Y.applyUpdate(origin = connection)
- *   relay update   -> Y.applyUpdate(origin = RELAY_ORIGIN)
- *   'update' event -> every other connection, the store (always), the relay (unless it came
+ * Update flow (`fanOut` is the single fan-out point):
+ *   client update  -> validated upstream -> size check -> receive(origin = connection)
+ *   relay update   -> receive(origin = RELAY_ORIGIN)
+ *   receive        -> Y.applyUpdate, then fanOut(the bytes AS RECEIVED) if they told the doc
+ *                     anything (integrated, or held as pending structs / pending deletes)
+ *   local change   -> the Y.Doc 'update' event -> fanOut(what the doc emitted)
+ *   fanOut         -> every other connection, the store (always), the relay (unless it came
  *                     from the relay: no echo loops)
+ * Why received bytes and not the doc's event: an update whose dependencies have not arrived
+ * emits nothing (Yjs parks it in store.pendingStructs), and when the dependency arrives the
+ * combined change carries the dependency's origin, so a relay-origin dependency would hide a
+ * client's update from the relay forever. Yjs updates are idempotent, so storing and relaying
+ * what was received converges in any order, across unloads, restarts and instances.
  * Nothing is sent before the document has loaded: a Room only exists once `open` resolved.
  */
 import {
@@ -73,6 +81,8 @@ export class Room implements RelaySink {
    * Recomputed exactly (one full encode) only when it nears the limit.
    */
   private approxBytes = 0
+  /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
+  private receiving: Uint8Array[] | undefined
   private destroyed = false
 
   private constructor(
@@ -233,13 +243,38 @@ export class Room implements RelaySink {
       return
     }
     try {
-      Y.applyUpdate(this.doc, update, connection)
+      this.receive(update, connection)
     } catch (error) {
       // The update decoded (it was validated) but Yjs could not integrate it.
       this.logger.warn({ conn: connection.id, err: error }, 'update failed to apply')
       this.deps.metrics.rejectedInputs.inc({ reason: 'apply-failed' })
       connection.close('protocolError')
     }
+  }
+
+  /**
+   * Applies an update that came from outside (a client or the relay) and fans out exactly
+   * the received bytes when they changed the doc or its pending state. Duplicates (a
+   * reconnecting client's full delete set, an entry already applied) change neither and are
+   * not stored again. Throws what Y.applyUpdate throws; whatever Yjs did integrate before
+   * throwing is still fanned out (as the doc emitted it), the unusable bytes are not.
+   */
+  private receive(update: Uint8Array, origin: RoomConnection | typeof RELAY_ORIGIN): void {
+    const store = this.doc.store
+    const pendingStructs = store.pendingStructs
+    const pendingDs = store.pendingDs
+    const emitted: Uint8Array[] = []
+    this.receiving = emitted
+    try {
+      Y.applyUpdate(this.doc, update, origin)
+    } catch (error) {
+      for (const part of emitted) this.fanOut(part, origin)
+      throw error
+    } finally {
+      this.receiving = undefined
+    }
+    const heldPending = store.pendingStructs !== pendingStructs || store.pendingDs !== pendingDs
+    if (emitted.length > 0 || heldPending) this.fanOut(update, origin)
   }
 
   private fitsSizeLimit(incomingBytes: number): boolean {
@@ -252,6 +287,16 @@ export class Room implements RelaySink {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD_ORIGIN) return
+    if (this.receiving) {
+      // `receive` fans out the received bytes instead (see the header).
+      this.receiving.push(update)
+      return
+    }
+    this.fanOut(update, origin)
+  }
+
+  /** Sends one change to the room's other clients, the store, and (unless relayed) the relay. */
+  private fanOut(update: Uint8Array, origin: unknown): void {
     this.approxBytes += update.byteLength
     const message = encodeUpdate(update)
     for (const connection of this.connections) {
@@ -282,7 +327,7 @@ export class Room implements RelaySink {
 
   applyRemoteUpdate(update: Uint8Array): void {
     if (this.destroyed) return
-    Y.applyUpdate(this.doc, update, RELAY_ORIGIN)
+    this.receive(update, RELAY_ORIGIN)
   }
 
   applyRemoteAwareness(update: Uint8Array): void {

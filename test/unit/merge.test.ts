@@ -66,4 +66,21 @@ describe('compactUpdates', () => {
       compactUpdates([...history(9, 1, 5), Uint8Array.from([0xff, 0xff, 0xff, 0xff])], true),
     ).toThrow()
   })
+
+  it('keeps an update whose dependency is missing (pending structs), so it applies later', () => {
+    // Issue 10's inputs: client 1 inserts "B" after its own "A"; only the "B" is logged.
+    const pendingB = Buffer.from('01010101840100014200', 'hex')
+    const dependencyA = Buffer.from('0101010004010174014100', 'hex')
+    for (const snapshot of [
+      compactUpdates([pendingB], true).snapshot,
+      loadStoredUpdates([pendingB, pendingB]),
+    ]) {
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, snapshot)
+      expect(doc.getText('t').toString()).toBe('')
+      Y.applyUpdate(doc, dependencyA)
+      expect(doc.getText('t').toString()).toBe('AB')
+      doc.destroy()
+    }
+  })
 })
