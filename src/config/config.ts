@@ -1,9 +1,33 @@
 /**
- * The only reader of `process.env`: turns an environment into a validated, frozen Config.
- * Every problem is reported as a ConfigError whose message names the variable, so start-up
- * can stop with one clear line.
+ * The server's settings: one table (SETTINGS) with each setting's environment variable,
+ * default and rules, read from two sources with the same rules — the environment
+ * (`loadConfig`, used only by the CLI's `serve`: this is the only reader of `process.env`)
+ * and the options of `createServer` (`resolveConfig`, which never reads the environment).
+ * Every problem is a ConfigError whose message names the variable or the option, so start-up
+ * can stop with one clear line. To add a setting: a field in Config and a row in SETTINGS
+ * (the compiler insists on both) and a line in docs/configuration.md (a test insists).
  */
 import { randomBytes } from 'node:crypto'
+import {
+  type HostPort,
+  hostPortList,
+  httpUrl,
+  integer,
+  oneOf,
+  optional,
+  originList,
+  pattern,
+  port,
+  redactUrl,
+  redisUrl,
+  type Setting,
+  SettingProblem,
+  secret,
+  text,
+  textList,
+} from './setting-kinds.js'
+
+export { redactUrl }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
@@ -14,7 +38,7 @@ export interface Config {
   /** Unset: standalone. Set: instances sharing it form one cluster. */
   readonly redisUrl: string | undefined
   /** Seeds of a Redis Cluster (`host:port`), used instead of redisUrl. */
-  readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined
+  readonly redisClusterNodes: readonly HostPort[] | undefined
   readonly instanceId: string
   readonly authSecret: string | undefined
   /** An identity provider's JWK set (RS256/ES256/EdDSA tokens); turns auth on by itself. */
@@ -62,195 +86,127 @@ export interface Config {
   readonly redisPrefix: string
 }
 
+/** A setting with a bad value; the message names the environment variable or option. */
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-type Env = Readonly<Record<string, string | undefined>>
-
+const MiB = 1024 * 1024
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
-function readString(env: Env, name: string): string | undefined {
-  const raw = env[name]
-  if (raw === undefined) return undefined
-  const trimmed = raw.trim()
-  return trimmed === '' ? undefined : trimmed
+/** Every setting: environment variable, default, rules. Defaults are documented in docs/configuration.md. */
+export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = {
+  host: text('HOST', 'localhost'),
+  port: port('PORT', 1234),
+  dataDir: text('DATA_DIR', './data'),
+  redisUrl: redisUrl('REDIS_URL'),
+  redisClusterNodes: hostPortList('REDIS_CLUSTER_NODES'),
+  instanceId: pattern(
+    'INSTANCE_ID',
+    () => randomBytes(4).toString('hex'),
+    /^[A-Za-z0-9._-]{1,64}$/,
+    '1-64 characters of A-Z a-z 0-9 . _ -',
+  ),
+  authSecret: secret('AUTH_SECRET', 32, 'bytes', ' (HS256 needs a 256-bit key)'),
+  authJwksUrl: httpUrl('AUTH_JWKS_URL'),
+  authIssuer: optional(text('AUTH_ISSUER', '')),
+  authAudience: textList('AUTH_AUDIENCE'),
+  authJwksCooldownMs: integer('AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+  authJwksCacheMs: integer('AUTH_JWKS_CACHE_MS', 600_000, 1000, 86_400_000),
+  adminToken: secret('ADMIN_TOKEN', 16, 'characters'),
+  adminPort: optional(port('ADMIN_PORT', 0)),
+  adminHost: text('ADMIN_HOST', '127.0.0.1'),
+  maxMessageBytes: integer('MAX_MESSAGE_BYTES', 8 * MiB, 1024, 1024 * MiB),
+  maxDocBytes: integer('MAX_DOC_BYTES', 64 * MiB, 1024, 4096 * MiB),
+  logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+  maxBufferedBytes: integer('MAX_BUFFERED_BYTES', 16 * MiB, 1024, 4096 * MiB),
+  heartbeatMs: integer('HEARTBEAT_MS', 30_000, 100, 3_600_000),
+  roomIdleMs: integer('ROOM_IDLE_MS', 10_000, 0, 3_600_000),
+  flushIntervalMs: integer('FLUSH_INTERVAL_MS', 100, 1, 1000),
+  compactLogEntries: integer('COMPACT_LOG_ENTRIES', 500, 2, 10_000_000),
+  compactLogBytes: integer('COMPACT_LOG_BYTES', 4 * MiB, 1024, 4096 * MiB),
+  shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 8_000, 100, 60_000),
+  maxMessagesPerSecond: integer('MAX_MESSAGES_PER_SECOND', 200, 0, 1_000_000),
+  maxConnections: integer('MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+  maxConnectionsPerDoc: integer('MAX_CONNECTIONS_PER_DOC', 1_000, 1, 1_000_000),
+  maxOpenDocs: integer('MAX_OPEN_DOCS', 10_000, 1, 1_000_000),
+  allowedOrigins: originList('ALLOWED_ORIGINS'),
+  revocationTtlMs: integer('REVOCATION_TTL_MS', 86_400_000, 1000, 2_592_000_000),
+  redisPrefix: pattern(
+    'REDIS_PREFIX',
+    () => 'yws',
+    /^[A-Za-z0-9_-]{1,32}$/,
+    '1-32 characters of A-Z a-z 0-9 _ -',
+  ),
 }
 
-function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = readString(env, name)
-  if (raw === undefined) return fallback
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`)
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${raw}`)
-  }
-  return value
-}
+type Env = Readonly<Record<string, string | undefined>>
+type Key = keyof Config
+type NameOf = (key: Key) => string
 
-function readPort(env: Env, name: string, fallback: number | undefined): number | undefined {
-  const raw = readString(env, name)
-  if (raw === undefined) return fallback
-  return readInteger(env, name, 0, 0, 65535)
-}
-
-function readRedisUrl(env: Env): string | undefined {
-  const raw = readString(env, 'REDIS_URL')
-  if (raw === undefined) return undefined
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new ConfigError(`REDIS_URL is not a valid URL: "${redactUrl(raw)}"`)
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url.protocol}//"`)
-  }
-  if (url.hostname === '') throw new ConfigError('REDIS_URL has no host')
-  return raw
-}
-
-function readClusterNodes(env: Env): { host: string; port: number }[] | undefined {
-  const raw = readString(env, 'REDIS_CLUSTER_NODES')
-  if (raw === undefined) return undefined
-  return raw.split(',').map((entry) => {
-    const match = /^\s*([^\s:]+|\[[^\]]+\]):(\d{1,5})\s*$/.exec(entry)
-    const port = match ? Number(match[2]) : Number.NaN
-    if (!match || port < 1 || port > 65535) {
-      throw new ConfigError(`REDIS_CLUSTER_NODES entries must be host:port, got "${entry.trim()}"`)
-    }
-    return { host: match[1]!.replace(/^\[|\]$/g, ''), port }
-  })
-}
-
-function readJwksUrl(env: Env): string | undefined {
-  const raw = readString(env, 'AUTH_JWKS_URL')
-  if (raw === undefined) return undefined
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new ConfigError(`AUTH_JWKS_URL is not a valid URL: "${redactUrl(raw)}"`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(`AUTH_JWKS_URL must start with https:// (or http://), got "${url.protocol}//"`)
-  }
-  return raw
-}
-
-function readList(env: Env, name: string): string[] | undefined {
-  const raw = readString(env, name)
-  if (raw === undefined) return undefined
-  const entries = raw.split(',').map((entry) => entry.trim())
-  if (entries.some((entry) => entry === '')) throw new ConfigError(`${name} has an empty entry: "${raw}"`)
-  return entries
-}
-
-function readOrigins(env: Env): string[] | undefined {
-  const raw = readString(env, 'ALLOWED_ORIGINS')
-  if (raw === undefined) return undefined
-  return raw.split(',').map((entry) => {
-    const origin = entry.trim().toLowerCase()
-    let parsed: URL | undefined
+/** Builds a Config one setting at a time; `read` returns undefined for "use the default". */
+function build(read: (key: Key, setting: Setting<unknown>) => unknown, nameOf: NameOf): Config {
+  const values: Record<string, unknown> = {}
+  for (const key of Object.keys(SETTINGS) as Key[]) {
+    const setting = SETTINGS[key] as Setting<unknown>
     try {
-      parsed = new URL(origin)
-    } catch {
-      parsed = undefined // reported below with the entry itself
+      const value = read(key, setting)
+      values[key] = value === undefined ? setting.fallback() : value
+    } catch (error) {
+      if (error instanceof SettingProblem) throw new ConfigError(`${nameOf(key)} ${error.message}`)
+      throw error
     }
-    if (!parsed || parsed.origin !== origin) {
+  }
+  const config = values as unknown as Config
+  checkCombination(config, nameOf)
+  return Object.freeze(config)
+}
+
+/** Rules that involve two settings. */
+function checkCombination(config: Config, nameOf: NameOf): void {
+  if (config.redisUrl && config.redisClusterNodes) {
+    throw new ConfigError(`set either ${nameOf('redisUrl')} or ${nameOf('redisClusterNodes')}, not both`)
+  }
+  // They only constrain identity-provider tokens; set alone they would silently check nothing.
+  for (const key of ['authIssuer', 'authAudience'] as const) {
+    if (config.authJwksUrl === undefined && config[key] !== undefined) {
       throw new ConfigError(
-        `ALLOWED_ORIGINS entries must be origins like https://app.example.com, got "${entry.trim()}"`,
+        `${nameOf(key)} is set but ${nameOf('authJwksUrl')} is not (it applies to identity-provider tokens)`,
       )
     }
-    return origin
-  })
-}
-
-/** Hides a password in a URL so config errors never print secrets. */
-export function redactUrl(raw: string): string {
-  return raw.replace(/\/\/([^@/]*)@/, '//***@')
-}
-
-export function loadConfig(env: Env = process.env): Config {
-  const logLevel = (readString(env, 'LOG_LEVEL') ?? 'info').toLowerCase()
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   }
-  const redisUrl = readRedisUrl(env)
-  const redisClusterNodes = readClusterNodes(env)
-  if (redisUrl && redisClusterNodes) {
-    throw new ConfigError('set either REDIS_URL or REDIS_CLUSTER_NODES, not both')
-  }
-  const instanceId = readString(env, 'INSTANCE_ID') ?? randomBytes(4).toString('hex')
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) {
-    throw new ConfigError('INSTANCE_ID must be 1-64 characters of A-Z a-z 0-9 . _ -')
-  }
-  const authSecret = readString(env, 'AUTH_SECRET')
-  if (authSecret !== undefined && Buffer.byteLength(authSecret) < 32) {
-    throw new ConfigError('AUTH_SECRET must be at least 32 bytes (HS256 needs a 256-bit key)')
-  }
-  const authJwksUrl = readJwksUrl(env)
-  const authIssuer = readString(env, 'AUTH_ISSUER')
-  const authAudience = readList(env, 'AUTH_AUDIENCE')
-  // They only constrain identity-provider tokens; set alone they would silently check nothing.
-  if (authJwksUrl === undefined && authIssuer !== undefined) {
-    throw new ConfigError(
-      'AUTH_ISSUER is set but AUTH_JWKS_URL is not (it applies to identity-provider tokens)',
-    )
-  }
-  if (authJwksUrl === undefined && authAudience !== undefined) {
-    throw new ConfigError(
-      'AUTH_AUDIENCE is set but AUTH_JWKS_URL is not (it applies to identity-provider tokens)',
-    )
-  }
-  const adminToken = readString(env, 'ADMIN_TOKEN')
-  if (adminToken !== undefined && adminToken.length < 16) {
-    throw new ConfigError('ADMIN_TOKEN must be at least 16 characters')
-  }
-  if (adminToken !== undefined && adminToken === authSecret) {
+  if (config.adminToken !== undefined && config.adminToken === config.authSecret) {
     // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
-    throw new ConfigError('ADMIN_TOKEN must differ from AUTH_SECRET')
+    throw new ConfigError(`${nameOf('adminToken')} must differ from ${nameOf('authSecret')}`)
   }
-  const redisPrefix = readString(env, 'REDIS_PREFIX') ?? 'yws'
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(redisPrefix)) {
-    throw new ConfigError('REDIS_PREFIX must be 1-32 characters of A-Z a-z 0-9 _ -')
-  }
-  const MiB = 1024 * 1024
-  const config: Config = {
-    host: readString(env, 'HOST') ?? 'localhost',
-    port: readPort(env, 'PORT', 1234)!,
-    dataDir: readString(env, 'DATA_DIR') ?? './data',
-    redisUrl,
-    redisClusterNodes,
-    instanceId,
-    authSecret,
-    authJwksUrl,
-    authIssuer,
-    authAudience,
-    authJwksCooldownMs: readInteger(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
-    authJwksCacheMs: readInteger(env, 'AUTH_JWKS_CACHE_MS', 600_000, 1000, 86_400_000),
-    adminToken,
-    adminPort: readPort(env, 'ADMIN_PORT', undefined),
-    adminHost: readString(env, 'ADMIN_HOST') ?? '127.0.0.1',
-    maxMessageBytes: readInteger(env, 'MAX_MESSAGE_BYTES', 8 * MiB, 1024, 1024 * MiB),
-    maxDocBytes: readInteger(env, 'MAX_DOC_BYTES', 64 * MiB, 1024, 4096 * MiB),
-    logLevel: logLevel as LogLevel,
-    maxBufferedBytes: readInteger(env, 'MAX_BUFFERED_BYTES', 16 * MiB, 1024, 4096 * MiB),
-    heartbeatMs: readInteger(env, 'HEARTBEAT_MS', 30_000, 100, 3_600_000),
-    roomIdleMs: readInteger(env, 'ROOM_IDLE_MS', 10_000, 0, 3_600_000),
-    flushIntervalMs: readInteger(env, 'FLUSH_INTERVAL_MS', 100, 1, 1000),
-    compactLogEntries: readInteger(env, 'COMPACT_LOG_ENTRIES', 500, 2, 10_000_000),
-    compactLogBytes: readInteger(env, 'COMPACT_LOG_BYTES', 4 * MiB, 1024, 4096 * MiB),
-    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 100, 60_000),
-    maxMessagesPerSecond: readInteger(env, 'MAX_MESSAGES_PER_SECOND', 200, 0, 1_000_000),
-    maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
-    maxConnectionsPerDoc: readInteger(env, 'MAX_CONNECTIONS_PER_DOC', 1_000, 1, 1_000_000),
-    maxOpenDocs: readInteger(env, 'MAX_OPEN_DOCS', 10_000, 1, 1_000_000),
-    allowedOrigins: readOrigins(env),
-    revocationTtlMs: readInteger(env, 'REVOCATION_TTL_MS', 86_400_000, 1000, 2_592_000_000),
-    redisPrefix,
-  }
-  return Object.freeze(config)
+}
+
+/**
+ * The configuration an environment describes (empty values count as unset). Only the CLI's
+ * `serve` calls this with `process.env`; the result is a valid `createServer` options object.
+ * @throws ConfigError naming the variable.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  return build(
+    (_key, setting) => {
+      const raw = env[setting.env]?.trim()
+      return raw === undefined || raw === '' ? undefined : setting.parse(raw)
+    },
+    (key) => SETTINGS[key].env,
+  )
+}
+
+/**
+ * The configuration `createServer` options describe: defaults for what is missing (or
+ * `undefined`), every given value checked. Never reads the environment; unknown keys are
+ * ignored (they are the caller's own options, such as `hooks`).
+ * @throws ConfigError naming the option.
+ */
+export function resolveConfig(options: Readonly<Partial<Record<Key, unknown>>>): Config {
+  return build(
+    (key, setting) => (options[key] === undefined ? undefined : setting.check(options[key])),
+    (key) => key,
+  )
 }
 
 /** A full config for tests and embedding: defaults plus overrides, no environment. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../src/config/config.js'
+import { ConfigError, loadConfig, resolveConfig } from '../../src/config/config.js'
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -48,5 +48,53 @@ describe('loadConfig', () => {
       { host: '127.0.0.1', port: 7000 },
       { host: '::1', port: 7001 },
     ])
+  })
+})
+
+describe('resolveConfig (createServer options)', () => {
+  it('has the same defaults as an empty environment, and reads no environment', () => {
+    process.env.PORT = '4321'
+    try {
+      const { instanceId: _a, ...fromOptions } = resolveConfig({})
+      const { instanceId: _b, ...fromEnv } = loadConfig({})
+      expect(fromOptions).toEqual(fromEnv)
+      expect(fromOptions.port).toBe(1234)
+    } finally {
+      delete process.env.PORT
+    }
+  })
+
+  it('takes typed values and treats undefined as unset', () => {
+    const config = resolveConfig({
+      port: 0,
+      redisUrl: undefined,
+      allowedOrigins: ['HTTPS://App.example.com'],
+      redisClusterNodes: undefined,
+    })
+    expect(config.port).toBe(0)
+    expect(config.allowedOrigins).toEqual(['https://app.example.com'])
+    expect(
+      resolveConfig({ redisClusterNodes: [{ host: '::1', port: 7000 }, '127.0.0.1:7001'] }).redisClusterNodes,
+    ).toEqual([
+      { host: '::1', port: 7000 },
+      { host: '127.0.0.1', port: 7001 },
+    ])
+  })
+
+  it.each([
+    [{ port: 70000 }, /^port must be between 0 and 65535, got 70000$/],
+    [{ port: '80' }, /^port must be a whole number, got "80"$/],
+    [{ maxMessageBytes: 1.5 }, /^maxMessageBytes must be a whole number/],
+    [{ host: '' }, /^host must be a non-empty string/],
+    [{ logLevel: 'loud' }, /^logLevel must be one of/],
+    [{ redisUrl: 'http://x:1' }, /^redisUrl must start with redis:\/\//],
+    [{ redisClusterNodes: [{ host: 'a', port: 0 }] }, /^redisClusterNodes entries must be/],
+    [{ authSecret: 'short' }, /^authSecret must be at least 32 bytes/],
+    [{ allowedOrigins: 'https://a.example.com' }, /^allowedOrigins must be an array/],
+    [{ redisUrl: 'redis://a:1', redisClusterNodes: ['b:2'] }, /set either redisUrl or redisClusterNodes/],
+    [{ authSecret: 'x'.repeat(32), adminToken: 'x'.repeat(32) }, /adminToken must differ from authSecret/],
+  ])('rejects %o naming the option', (options, message) => {
+    expect(() => resolveConfig(options)).toThrow(ConfigError)
+    expect(() => resolveConfig(options)).toThrow(message)
   })
 })
