@@ -3,20 +3,24 @@
  * HTTP. `start()` brings the parts up in dependency order; `close()` takes them down in
  * reverse, flushing everything, and is safe to call twice.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
+import type { Duplex } from 'node:stream'
 import type { Config } from './config/config.js'
+import { docNameProblem } from './doc-name.js'
+import { YwsError } from './errors.js'
 import { adminRouter } from './http/admin-router.js'
 import type { AdminActions } from './http/admin-routes.js'
 import { adminRouteTable } from './http/admin-table.js'
-import { publicRoutes, serveRoutes } from './http/http-routes.js'
+import { publicRoutes, routeRequest, sendJson, serveRoutes } from './http/http-routes.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import type { CloseCodeName } from './protocol/close-codes.js'
 import { createRelayFromConfig } from './relay/create-relay.js'
 import type { RedisRelayTuning } from './relay/redis-stream-relay.js'
 import type { ControlMessage, Relay } from './relay/relay.js'
+import { type DirectConnection, RoomDirectConnection } from './room/direct-connection.js'
 import { RoomRegistry } from './room/room-registry.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
@@ -42,8 +46,23 @@ export interface App {
   readonly metrics: Metrics
   readonly store: LevelDocStore
   readonly registry: RoomRegistry
-  /** Listens; resolves with the bound port (PORT=0 picks a free one). */
+  /**
+   * Opens storage and the relay, once (later calls share the first). Everything that needs
+   * them calls this on first use, so a server mounted on another HTTP server works without
+   * `start()`. Rejects after `close()`.
+   */
+  open(): Promise<void>
+  /** Opens, then listens; resolves with the bound port (PORT=0 picks a free one). */
   start(): Promise<{ port: number; adminPort: number | undefined }>
+  /** Takes over an HTTP upgrade request (mount on any http.Server's 'upgrade' event). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  /**
+   * Answers /healthz, /readyz, /metrics and (without ADMIN_PORT) /admin/*; resolves false,
+   * touching nothing, for any other path.
+   */
+  handleRequest(request: IncomingMessage, response: ServerResponse): Promise<boolean>
+  /** A server-side editor of `docName`. @throws YwsError YWS_ERR_DOC_NAME, YWS_ERR_CLOSED */
+  openDirectConnection(docName: string): Promise<DirectConnection>
   /** Stops accepting, closes clients with `code` (1012 by default), flushes, releases everything. */
   close(code?: CloseCodeName): Promise<void>
   readonly connectionCount: number
@@ -135,7 +154,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
   })
   let draining = false
+  let opening: Promise<void> | undefined
   let closing: Promise<void> | undefined
+  const directConnections = new Set<RoomDirectConnection>()
 
   const health = {
     isReady: () => store.isOpen && !draining && (relay?.connected ?? true),
@@ -189,14 +210,55 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   })
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
-  const userRoutes = [publicRoutes(health, metrics)]
   const adminHandler = adminRouter(config.adminToken, adminRouteTable({ operator: admin }), metrics)
   // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
   // default), so user traffic can never reach them even with the token.
-  const mainServer = createServer(
-    serveRoutes(config.adminPort === undefined ? [...userRoutes, adminHandler] : userRoutes, onRouteError),
-  )
-  mainServer.on('upgrade', gateway.handleUpgrade)
+  const mainRoutes =
+    config.adminPort === undefined
+      ? [publicRoutes(health, metrics), adminHandler]
+      : [publicRoutes(health, metrics)]
+  const routeMain = routeRequest(mainRoutes, onRouteError)
+
+  const open = (): Promise<void> => {
+    if (closing) return Promise.reject(new YwsError('YWS_ERR_CLOSED'))
+    opening ??= (async () => {
+      await store.open()
+      await relay?.start()
+    })()
+    return opening
+  }
+
+  const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (closing) {
+      socket.destroy()
+      return
+    }
+    // Mounted servers may see their first upgrade before anything opened storage.
+    open().then(
+      () => gateway.handleUpgrade(request, socket, head),
+      (error: unknown) => {
+        logger.error({ err: error }, 'could not open storage for an upgrade')
+        if (!socket.destroyed) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
+      },
+    )
+  }
+
+  const handleRequest = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/'
+    const ours = PUBLIC_PATHS.has(path) || (config.adminPort === undefined && path.startsWith('/admin/'))
+    if (!ours) return false
+    try {
+      await open()
+    } catch (error) {
+      logger.error({ err: error }, 'could not open storage for an HTTP request')
+      sendJson(response, 503, { error: 'storage unavailable' })
+      return true
+    }
+    return routeMain(request, response)
+  }
+
+  const mainServer = createServer(serveRoutes(mainRoutes, onRouteError))
+  mainServer.on('upgrade', handleUpgrade)
   const adminServer: Server | undefined =
     config.adminPort === undefined ? undefined : createServer(serveRoutes([adminHandler], onRouteError))
 
@@ -210,9 +272,26 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return gateway.connectionCount
     },
     revokeLocally,
+    open,
+    handleUpgrade,
+    handleRequest,
+    async openDirectConnection(docName: string) {
+      const problem = typeof docName === 'string' ? docNameProblem(docName) : 'document name must be a string'
+      if (problem) throw new YwsError('YWS_ERR_DOC_NAME', problem)
+      await open()
+      const room = await registry.acquire(docName)
+      if (closing) {
+        registry.release(room)
+        throw new YwsError('YWS_ERR_CLOSED')
+      }
+      const connection = new RoomDirectConnection(room, registry, store, (gone) =>
+        directConnections.delete(gone),
+      )
+      directConnections.add(connection)
+      return connection
+    },
     async start() {
-      await store.open()
-      await relay?.start()
+      await open()
       const port = await listen(mainServer, config.host, config.port)
       const adminPort = adminServer
         ? await listen(adminServer, config.adminHost, config.adminPort!)
@@ -237,6 +316,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     close(code: CloseCodeName = 'serviceRestart') {
       closing ??= (async () => {
         draining = true
+        // Parts still opening are closed only once they are open (or failed to open).
+        await opening?.catch(() => undefined)
+        for (const connection of [...directConnections]) await connection.disconnect()
         gateway.stopAccepting()
         mainServer.close()
         adminServer?.close()
@@ -254,6 +336,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   }
   return app
 }
+
+/** Paths the public routes answer on the main port. */
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,16 @@
 /**
  * The package's library entry (`import … from 'yjs-cluster-server'`). Importing it starts
- * nothing and reads no environment. The library API lands with issue 12.
+ * nothing and reads no environment. Guide: docs/library.md.
  */
-export {}
+export type { Config, LogLevel } from './config/config.js'
+export { ConfigError } from './config/config.js'
+export { type ErrorCode, ErrorCodes, YwsError } from './errors.js'
+export type {
+  AuthenticateContext,
+  AuthenticateResult,
+  ChangeOrigin,
+  Hooks,
+  HookUser,
+} from './hooks.js'
+export type { DirectConnection } from './room/direct-connection.js'
+export { type CollabServer, createServer, type ServerOptions } from './server.js'

@@ -54,18 +54,31 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text)
 }
 
+/**
+ * The first route that handles the request answers it; resolves false when none did (the
+ * caller answers 404, or passes the request on when mounted in another app). A thrown error
+ * is reported and answered 500.
+ */
+export function routeRequest(routes: readonly RouteHandler[], onError: (error: unknown) => void) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    try {
+      for (const route of routes) if (await route(request, response)) return true
+      return false
+    } catch (error) {
+      onError(error)
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' })
+      else response.destroy()
+      return true
+    }
+  }
+}
+
 /** Serves the first route that handles the request; 404 otherwise; 500 on a thrown error. */
 export function serveRoutes(routes: readonly RouteHandler[], onError: (error: unknown) => void) {
+  const route = routeRequest(routes, onError)
   return (request: IncomingMessage, response: ServerResponse): void => {
-    void (async () => {
-      try {
-        for (const route of routes) if (await route(request, response)) return
-        sendJson(response, 404, { error: 'not found' })
-      } catch (error) {
-        onError(error)
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal error' })
-        else response.destroy()
-      }
-    })()
+    void route(request, response).then((handled) => {
+      if (!handled) sendJson(response, 404, { error: 'not found' })
+    })
   }
 }

@@ -58,6 +58,8 @@ export interface RoomConnection {
 export type OutgoingType = 'sync-step1' | 'sync-step2' | 'update' | 'awareness'
 
 export const RELAY_ORIGIN = Symbol('relay')
+/** Changes made through a direct connection (`openDirectConnection`): origin kind `server`. */
+export const SERVER_ORIGIN = Symbol('server')
 const LOAD_ORIGIN = Symbol('load')
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
