@@ -66,7 +66,7 @@ export const simulateCommand: CliCommand = {
       }
       if (error instanceof SimulationConnectError) {
         context.stderr.write(`error: ${error.message}\n`)
-        return ExitCode.failure
+        return context.signal.aborted ? ExitCode.interrupted : ExitCode.failure
       }
       throw error
     }

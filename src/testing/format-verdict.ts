@@ -8,7 +8,7 @@ import type { SimulationVerdict } from './simulate.js'
 const MAX_DOC_LINES = 20
 
 function ms(value: number): string {
-  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value} ms`
+  return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${value} ms`
 }
 
 export function formatVerdict(verdict: SimulationVerdict): string {

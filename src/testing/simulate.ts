@@ -107,6 +107,9 @@ export async function simulateEditors(options: SimulateOptions): Promise<Simulat
     }
     await waitUntil(() => all.every((editor) => editor.synced), resolved.connectTimeoutMs, options.signal)
     const unsynced = all.find((editor) => !editor.synced)
+    if (unsynced && options.signal?.aborted) {
+      throw new SimulationConnectError('interrupted while the editors were connecting: nothing was typed')
+    }
     if (unsynced) {
       throw new SimulationConnectError(
         `editor ${unsynced.id} could not sync with ${unsynced.url} within ${resolved.connectTimeoutMs} ms` +
