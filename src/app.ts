@@ -9,10 +9,13 @@ import { availableParallelism } from 'node:os'
 import type { Duplex } from 'node:stream'
 import type { Config } from './config/config.js'
 import { docNameProblem } from './doc-name.js'
+import { DocumentService } from './document/document-service.js'
 import { YwsError } from './errors.js'
+import type { Hooks } from './hooks.js'
 import { adminRouter } from './http/admin-router.js'
 import type { AdminActions } from './http/admin-routes.js'
 import { adminRouteTable } from './http/admin-table.js'
+import { DocumentBackup } from './http/backup-handlers.js'
 import { publicRoutes, routeRequest, sendJson, serveRoutes } from './http/http-routes.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
@@ -38,6 +41,11 @@ export interface AppOptions {
   readonly relayTuning?: Partial<RedisRelayTuning>
   /** Called when an admin asks this instance to drain (main.ts exits afterwards). */
   readonly onDrain?: () => void
+  /**
+   * Seam for the library's hook runner: called once per cluster (on the instance that served
+   * the DELETE) after a doc was deleted everywhere.
+   */
+  readonly onDeleteDocument?: Hooks['onDeleteDocument']
 }
 
 export interface App {
@@ -46,6 +54,8 @@ export interface App {
   readonly metrics: Metrics
   readonly store: LevelDocStore
   readonly registry: RoomRegistry
+  /** The document API's operations (read, apply, delete) on this instance. */
+  readonly documents: DocumentService
   /**
    * Opens storage and the relay, once (later calls share the first). Everything that needs
    * them calls this on first use, so a server mounted on another HTTP server works without
@@ -111,7 +121,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     },
   })
-  const registry = new RoomRegistry({
+  const registry: RoomRegistry = new RoomRegistry({
     store,
     relay,
     metrics,
@@ -119,6 +129,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     maxDocBytes: config.maxDocBytes,
     maxOpenDocs: config.maxOpenDocs,
     roomIdleMs: config.roomIdleMs,
+    // Every load passes the deletion gate: a copy deleted elsewhere is dropped first.
+    beforeLoad: (docName): Promise<void> => documents.gate(docName),
   })
   const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
   const tokenVerifier = verifierFromConfig(config, (error) =>
@@ -153,6 +165,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     validateOffThread: (message) => workers.validateMessage(message),
     limits: { maxBufferedBytes: config.maxBufferedBytes, maxMessagesPerSecond: config.maxMessagesPerSecond },
   })
+  const documents: DocumentService = new DocumentService({
+    registry,
+    store,
+    relay,
+    pool: workers,
+    logger,
+    closeClients: (docName) =>
+      gateway.closeWhere('documentDeleted', (connection) => connection.room.docName === docName),
+    ...(options.onDeleteDocument ? { onDeleted: options.onDeleteDocument } : {}),
+  })
+  const backup = new DocumentBackup({ documents, store, logger, maxDocBytes: config.maxDocBytes })
   let draining = false
   let opening: Promise<void> | undefined
   let closing: Promise<void> | undefined
@@ -202,15 +225,32 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return closed
   }
   relay?.onControl?.((message: ControlMessage) => {
-    if (message.type === 'revoke') revokeLocally(message)
-    else
-      evictLocally(message.doc).catch((error: unknown) =>
-        logger.error({ doc: message.doc, err: error }, 'cluster evict failed'),
-      )
+    switch (message.type) {
+      case 'revoke':
+        revokeLocally(message)
+        return
+      case 'evict':
+        evictLocally(message.doc).catch((error: unknown) =>
+          logger.error({ doc: message.doc, err: error }, 'cluster evict failed'),
+        )
+        return
+      case 'delete':
+        documents
+          .deletedElsewhere(message.doc, message.generation)
+          .catch((error: unknown) => logger.error({ doc: message.doc, err: error }, 'cluster delete failed'))
+        return
+    }
   })
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
-  const adminHandler = adminRouter(config.adminToken, adminRouteTable({ operator: admin }), metrics)
+  const adminHandler = adminRouter(
+    config.adminToken,
+    adminRouteTable({
+      operator: admin,
+      documents: { documents, backup, maxUpdateBytes: config.maxMessageBytes },
+    }),
+    metrics,
+  )
   // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
   // default), so user traffic can never reach them even with the token.
   const mainRoutes =
@@ -268,6 +308,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     metrics,
     store,
     registry,
+    documents,
     get connectionCount() {
       return gateway.connectionCount
     },

@@ -5,12 +5,14 @@
  */
 import type { AdminRoute } from './admin-router.js'
 import { type AdminActions, operatorRoutes } from './admin-routes.js'
+import { type DocumentRouteDeps, documentRoutes } from './document-routes.js'
 
 /** What each family of routes needs from the app. */
 export interface AdminRouteDeps {
   readonly operator: AdminActions
+  readonly documents: DocumentRouteDeps
 }
 
 export function adminRouteTable(deps: AdminRouteDeps): AdminRoute[] {
-  return [...operatorRoutes(deps.operator)]
+  return [...operatorRoutes(deps.operator), ...documentRoutes(deps.documents)]
 }

@@ -25,6 +25,8 @@ export const CloseCode = {
   tokenExpired: 4001,
   /** An operator revoked this connection's access. */
   accessRevoked: 4003,
+  /** The document was deleted (admin DELETE); stock y-websocket ≥ 3.1 stops reconnecting on 44xx. */
+  documentDeleted: 4404,
   /** The update would grow the document past MAX_DOC_BYTES; it was not applied. */
   documentTooLarge: 4413,
 } as const
@@ -42,5 +44,6 @@ export const closeReason: Record<CloseCodeName, string> = {
   tryAgainLater: 'client too slow',
   tokenExpired: 'token expired',
   accessRevoked: 'access revoked',
+  documentDeleted: 'document deleted',
   documentTooLarge: 'document too large',
 }

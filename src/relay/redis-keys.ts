@@ -8,6 +8,8 @@
  *   <prefix>:{<base64url(doc)>}:snapshot  hash: data (merged update), lastId (last entry it
  *                                         covers), trimmed (MINID of the last trim), epoch
  *   <prefix>:{<base64url(doc)>}:lock      string: the instance compacting this doc (PX)
+ *   <prefix>:{<base64url(doc)>}:gen       integer: deletion generation (INCR per DELETE; kept
+ *                                         forever as the doc's tombstone, a few bytes)
  *   <prefix>:control                      stream: cluster-wide admin messages (revoke, evict)
  *
  * Redis Cluster only (sharded pub/sub channels, not keys; see notifyChannel):
@@ -19,11 +21,17 @@ export interface DocKeys {
   readonly stream: string
   readonly snapshot: string
   readonly lock: string
+  readonly generation: string
 }
 
 export function docKeys(prefix: string, docName: string): DocKeys {
   const tag = `${prefix}:{${Buffer.from(docName, 'utf8').toString('base64url')}}`
-  return { stream: `${tag}:updates`, snapshot: `${tag}:snapshot`, lock: `${tag}:lock` }
+  return {
+    stream: `${tag}:updates`,
+    snapshot: `${tag}:snapshot`,
+    lock: `${tag}:lock`,
+    generation: `${tag}:gen`,
+  }
 }
 
 export function controlKey(prefix: string): string {

@@ -19,6 +19,7 @@ import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import { MergePool } from '../storage/merge-pool.js'
 import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
 import { compactDoc } from './redis-compactor.js'
+import { clearDocState, deleteDocState, peekDocUpdates, readGeneration } from './redis-doc-admin.js'
 import { probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
 import { controlKey, type DocKeys, docKeys, notifyChannel } from './redis-keys.js'
 import type { ControlMessage, Relay, RelaySink, RoomRelay } from './relay.js'
@@ -536,6 +537,24 @@ export class RedisStreamRelay implements Relay {
       })
   }
 
+  // Document API
+
+  peekDoc(docName: string): Promise<Uint8Array[]> {
+    return peekDocUpdates(this.command, docKeys(this.options.prefix, docName))
+  }
+
+  deleteDoc(docName: string): Promise<number> {
+    return deleteDocState(this.command, docKeys(this.options.prefix, docName))
+  }
+
+  clearDoc(docName: string): Promise<void> {
+    return clearDocState(this.command, docKeys(this.options.prefix, docName))
+  }
+
+  docGeneration(docName: string): Promise<number> {
+    return readGeneration(this.command, docKeys(this.options.prefix, docName))
+  }
+
   // Control channel
 
   broadcastControl(message: ControlMessage): void {
@@ -612,6 +631,14 @@ function parseControl(data: Uint8Array): ControlMessage | undefined {
   const { type, doc, sub } = value as Record<string, unknown>
   const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
   if (type === 'evict' && typeof doc === 'string') return { type, doc }
+  const { generation } = value as Record<string, unknown>
+  if (
+    type === 'delete' &&
+    typeof doc === 'string' &&
+    Number.isSafeInteger(generation) &&
+    (generation as number) > 0
+  )
+    return { type, doc, generation: generation as number }
   if (
     type === 'revoke' &&
     optionalString(doc) &&

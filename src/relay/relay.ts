@@ -25,6 +25,8 @@ export interface RelaySink {
 export type ControlMessage =
   | { readonly type: 'revoke'; readonly doc?: string; readonly sub?: string }
   | { readonly type: 'evict'; readonly doc: string }
+  /** The doc was deleted under deletion generation `generation` (document API). */
+  | { readonly type: 'delete'; readonly doc: string; readonly generation: number }
 
 /** One room's membership in the relay. */
 export interface RoomRelay {
@@ -48,5 +50,13 @@ export interface Relay {
   broadcastControl?(message: ControlMessage): void
   /** Registers the handler for control messages from other instances. */
   onControl?(handler: (message: ControlMessage) => void): void
+  /** Every update the cluster's shared state holds for a doc, without joining it (document API). */
+  peekDoc?(docName: string): Promise<Uint8Array[]>
+  /** Removes the doc's shared state under a new deletion generation; returns that generation. */
+  deleteDoc?(docName: string): Promise<number>
+  /** Removes the doc's shared state again, keeping the generation (after this instance unloaded it). */
+  clearDoc?(docName: string): Promise<void>
+  /** The doc's deletion generation in the shared state (0: never deleted). */
+  docGeneration?(docName: string): Promise<number>
   close(): Promise<void>
 }

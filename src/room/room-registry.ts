@@ -32,6 +32,11 @@ export interface RoomRegistryOptions {
   readonly maxDocBytes: number
   readonly maxOpenDocs: number
   readonly roomIdleMs: number
+  /**
+   * Runs before a doc is loaded from the store (the document API's deletion gate: wait for a
+   * delete in progress, drop a local copy older than the cluster's last delete).
+   */
+  readonly beforeLoad?: (docName: string) => Promise<void>
 }
 
 export class RoomRegistry {
@@ -106,6 +111,7 @@ export class RoomRegistry {
 
   private async load(docName: string): Promise<Entry> {
     const started = performance.now()
+    await this.options.beforeLoad?.(docName)
     const room = await Room.open(docName, this.roomDeps)
     try {
       if (this.options.relay) room.attachRelay(await this.options.relay.join(room))

@@ -60,6 +60,13 @@ export type OutgoingType = 'sync-step1' | 'sync-step2' | 'update' | 'awareness'
 export const RELAY_ORIGIN = Symbol('relay')
 /** Changes made through a direct connection (`openDirectConnection`): origin kind `server`. */
 export const SERVER_ORIGIN = Symbol('server')
+/** Origin of updates from the admin document API and imports (hook origin kind `api`). */
+export const API_ORIGIN = Symbol('api')
+
+/** An update that would grow the document past MAX_DOC_BYTES; nothing was applied. */
+export class DocumentTooLargeError extends Error {
+  override name = 'DocumentTooLargeError'
+}
 const LOAD_ORIGIN = Symbol('load')
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
@@ -261,7 +268,10 @@ export class Room implements RelaySink {
    * not stored again. Throws what Y.applyUpdate throws; whatever Yjs did integrate before
    * throwing is still fanned out (as the doc emitted it), the unusable bytes are not.
    */
-  private receive(update: Uint8Array, origin: RoomConnection | typeof RELAY_ORIGIN): void {
+  private receive(
+    update: Uint8Array,
+    origin: RoomConnection | typeof RELAY_ORIGIN | typeof API_ORIGIN,
+  ): void {
     const store = this.doc.store
     const pendingStructs = store.pendingStructs
     const pendingDs = store.pendingDs
@@ -277,6 +287,21 @@ export class Room implements RelaySink {
     }
     const heldPending = store.pendingStructs !== pendingStructs || store.pendingDs !== pendingDs
     if (emitted.length > 0 || heldPending) this.fanOut(update, origin)
+  }
+
+  /**
+   * Applies a validated update from the document API: broadcast, stored and relayed like a
+   * client's edit.
+   * @throws DocumentTooLargeError when it would grow the doc past MAX_DOC_BYTES (nothing applied)
+   */
+  applyApiUpdate(update: Uint8Array): void {
+    if (!this.fitsSizeLimit(update.byteLength)) {
+      this.deps.metrics.docTooLarge.inc()
+      throw new DocumentTooLargeError(
+        `the update would grow the document past MAX_DOC_BYTES (${this.deps.maxDocBytes})`,
+      )
+    }
+    this.receive(update, API_ORIGIN)
   }
 
   private fitsSizeLimit(incomingBytes: number): boolean {

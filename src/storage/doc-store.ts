@@ -50,6 +50,14 @@ export interface DocStore {
   verify(docName: string): Promise<string | undefined>
   /** The doc is no longer open here: drop what is cached about it (after a flush). */
   evict(docName: string): void
+  /**
+   * Removes every stored entry of a doc (snapshot and log, queued writes included) in one
+   * atomic batch that also records `generation` as the doc's deletion generation here.
+   * The caller has unloaded the doc's room first.
+   */
+  deleteDoc(docName: string, generation: number): Promise<void>
+  /** The doc's deletion generation as last recorded here (0: never deleted). */
+  generation(docName: string): Promise<number>
   close(): Promise<void>
 }
 

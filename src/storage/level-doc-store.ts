@@ -6,6 +6,8 @@
  *   m\0boot                    id of the last process that opened the store (hex ms)
  *   d\0<doc>\0l<boot><counter> one log entry: a Yjs update (order does not matter to Yjs)
  *   d\0<doc>\0s                the snapshot: every compacted entry merged into one update
+ *   g\0<doc>                   deletion generation of the doc (decimal); absent: 0. Kept
+ *                              outside the doc's range so deleting the doc keeps it
  * All keys of a doc lie in [d\0<doc>\0, d\0<doc>\u0001), so one iterator — which reads from
  * an implicit LevelDB snapshot — sees a doc's snapshot and log consistently, even while a
  * compaction commits.
@@ -30,6 +32,7 @@ import { MergePool, totalBytes } from './merge-pool.js'
 const SEP = '\u0000'
 const DOC_PREFIX = `d${SEP}`
 const BOOT_KEY = `m${SEP}boot`
+const generationKey = (docName: string) => `g${SEP}${docName}`
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
 /**
@@ -355,6 +358,34 @@ export class LevelDocStore implements DocStore {
 
   evict(docName: string): void {
     if (!this.pendingDocs.has(docName) && !this.compactions.has(docName)) this.logStats.delete(docName)
+  }
+
+  async deleteDoc(docName: string, generation: number): Promise<void> {
+    assertDocName(docName)
+    this.assertOpen()
+    this.assertWritable()
+    // Queued entries of the doc are dropped, not written: they belong to the deleted state.
+    // A flush already under way may still write some; the clear below runs after it.
+    if (this.pendingDocs.has(docName)) {
+      const prefix = docKeyPrefix(docName)
+      this.pending = this.pending.filter((entry) => !entry.key.startsWith(prefix))
+      this.pendingDocs.delete(docName)
+    }
+    await this.flush()
+    await this.compactions.get(docName)?.catch(() => undefined) // its failure is reported by its own caller
+    const keys: string[] = []
+    for await (const key of this.db.keys(docRange(docName))) keys.push(key)
+    await this.db.batch([
+      ...keys.map((key) => ({ type: 'del' as const, key })),
+      { type: 'put' as const, key: generationKey(docName), value: Buffer.from(String(generation)) },
+    ])
+    this.logStats.delete(docName)
+  }
+
+  async generation(docName: string): Promise<number> {
+    this.assertOpen()
+    const value = await this.db.get(generationKey(docName))
+    return value ? Number.parseInt(Buffer.from(value).toString(), 10) || 0 : 0
   }
 
   async close(): Promise<void> {

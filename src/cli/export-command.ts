@@ -1,0 +1,117 @@
+/**
+ * `yjs-cluster-server export`: every stored doc as NDJSON, through a running instance
+ * (`GET /admin/export`, an online backup) or offline from a stopped instance's directory.
+ * Data goes to stdout or --out; the one-line summary to stderr.
+ */
+
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { Readable, type Writable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { encodeBackupLine, storedDocNames } from '../document/backup-format.js'
+import { LevelDocStore, StoreLockedError } from '../storage/level-doc-store.js'
+import { AdminRequestError, adminFetch } from './admin-fetch.js'
+import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
+import type { CliCommand, CliContext } from './command.js'
+import { ExitCode } from './exit-codes.js'
+
+interface Tally {
+  docs: number
+  bytes: number
+}
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'write every stored document as NDJSON (online through --url, or offline --data-dir)',
+  async run(argv, context) {
+    const parsed = parseExportArgs(argv, context.env)
+    if (parsed.kind === 'help') {
+      context.stdout.write(EXPORT_USAGE)
+      return ExitCode.ok
+    }
+    if (parsed.kind === 'usage-error') {
+      context.stderr.write(`export: ${parsed.message}\n\n${EXPORT_USAGE}`)
+      return ExitCode.usage
+    }
+    return runExport(parsed.args, context)
+  },
+}
+
+async function runExport(args: ExportArgs, context: CliContext): Promise<number> {
+  const out: Writable = args.out ? createWriteStream(args.out) : context.stdout
+  const tally: Tally = { docs: 0, bytes: 0 }
+  const started = performance.now()
+  try {
+    if (args.target.kind === 'dir')
+      await exportDir(args.target.dataDir, args.prefix, out, tally, context.signal)
+    else await exportUrl(args.target, args.prefix, out, tally, context.signal)
+  } catch (error) {
+    if (error instanceof StoreLockedError) {
+      context.stderr.write(`export: ${error.message}; stop it, or export through it with --url\n`)
+      return ExitCode.storeLocked
+    }
+    context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}\n`)
+    return ExitCode.failure
+  } finally {
+    if (out !== context.stdout) {
+      out.end()
+      await finished(out).catch(() => undefined) // a write error was already reported above
+    }
+  }
+  const seconds = (performance.now() - started) / 1000
+  context.stderr.write(`${summary('exported', tally, seconds)}\n`)
+  return context.signal.aborted ? ExitCode.interrupted : ExitCode.ok
+}
+
+/** `exported 1000 docs, 12.3 MB in 1.20 s (833 docs/s, 10.3 MB/s)` */
+export function summary(verb: string, tally: Tally, seconds: number): string {
+  const mb = tally.bytes / 1e6
+  const rate = (n: number) => (seconds > 0 ? n / seconds : 0)
+  return `${verb} ${tally.docs} docs, ${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s (${Math.round(rate(tally.docs))} docs/s, ${rate(mb).toFixed(1)} MB/s)`
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain')
+}
+
+async function exportDir(
+  dataDir: string,
+  prefix: string | undefined,
+  out: Writable,
+  tally: Tally,
+  signal: AbortSignal,
+) {
+  // Read-only: an export never changes the directory (no boot id, no compaction).
+  const store = new LevelDocStore(dataDir, { readOnly: true, compactLogBytes: 0 })
+  await store.open()
+  try {
+    for await (const name of storedDocNames(store, prefix)) {
+      if (signal.aborted) break
+      const { update } = await store.load(name)
+      const line = encodeBackupLine({ name, update })
+      tally.docs += 1
+      tally.bytes += line.length
+      await write(out, line)
+    }
+  } finally {
+    await store.close()
+  }
+}
+
+async function exportUrl(
+  source: { url: string; adminToken: string },
+  prefix: string | undefined,
+  out: Writable,
+  tally: Tally,
+  signal: AbortSignal,
+) {
+  const query = prefix !== undefined ? `?prefix=${encodeURIComponent(prefix)}` : ''
+  const response = await adminFetch(source, 'GET', `/admin/export${query}`, { signal })
+  if (!response.body) throw new AdminRequestError('the instance sent no export body')
+  for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream)) {
+    const bytes = chunk as Buffer
+    tally.bytes += bytes.byteLength
+    for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) tally.docs += 1
+    await write(out, bytes as unknown as string)
+  }
+}

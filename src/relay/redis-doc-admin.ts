@@ -1,0 +1,54 @@
+/**
+ * The document API's view of a doc's Redis state: read it without joining (no epoch is
+ * created, nothing is followed), delete it under a new deletion generation, and read that
+ * generation. See docs/integrations.md ("Deleting a document") for why the generation exists.
+ */
+import type { RedisClient } from './redis-client.js'
+import type { RawEntry } from './redis-doc-state.js'
+import type { DocKeys } from './redis-keys.js'
+import { decodeEntry } from './stream-entry.js'
+
+/**
+ * Every update Redis holds for the doc (snapshot first, then stream updates; awareness and
+ * other entries skipped), as stored: the caller validates and merges. Empty: Redis has nothing.
+ */
+export async function peekDocUpdates(redis: RedisClient, keys: DocKeys): Promise<Uint8Array[]> {
+  const replies = await redis
+    .multi()
+    .hgetBuffer(keys.snapshot, 'data')
+    .xrangeBuffer(keys.stream, '-', '+')
+    .exec()
+  if (!replies) throw new Error('MULTI aborted')
+  for (const [error] of replies) if (error) throw error
+  const snapshot = replies[0]![1] as Buffer | null
+  const entries = replies[1]![1] as RawEntry[]
+  const updates: Uint8Array[] = []
+  if (snapshot && snapshot.length > 0) updates.push(new Uint8Array(snapshot))
+  for (const [, fields] of entries) {
+    const decoded = decodeEntry(fields)
+    if (decoded.ok && decoded.entry.kind === 'u') updates.push(decoded.entry.data)
+  }
+  return updates
+}
+
+/**
+ * Bumps the doc's deletion generation and removes its stream and snapshot, in one MULTI (one
+ * slot: every key of a doc shares a hash tag). Returns the new generation.
+ */
+export async function deleteDocState(redis: RedisClient, keys: DocKeys): Promise<number> {
+  const replies = await redis.multi().incr(keys.generation).del(keys.stream, keys.snapshot).exec()
+  if (!replies) throw new Error('MULTI aborted')
+  for (const [error] of replies) if (error) throw error
+  return replies[0]![1] as number
+}
+
+/** Removes the doc's stream and snapshot again (an instance's last entries after a delete). */
+export async function clearDocState(redis: RedisClient, keys: DocKeys): Promise<void> {
+  await redis.del(keys.stream, keys.snapshot)
+}
+
+/** The doc's deletion generation in Redis (0: never deleted). */
+export async function readGeneration(redis: RedisClient, keys: DocKeys): Promise<number> {
+  const value = await redis.get(keys.generation)
+  return value ? Number.parseInt(value, 10) || 0 : 0
+}

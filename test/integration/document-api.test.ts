@@ -1,0 +1,246 @@
+/**
+ * The document API (INTERFACE.md "Document API") against real servers, real y-websocket
+ * providers and, for the cluster cases, two in-process instances on the shared Redis.
+ */
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { connectSynced } from '../helpers/clients.js'
+import { httpRequest } from '../helpers/http.js'
+import { openSocket } from '../helpers/raw-socket.js'
+import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { TEST_ADMIN_TOKEN } from '../helpers/tokens.js'
+import { waitFor } from '../helpers/wait.js'
+
+const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
+
+let instances = 0
+
+function standalone(overrides = {}) {
+  return startServer({ adminToken: TEST_ADMIN_TOKEN, ...overrides })
+}
+
+function clusterInstance(prefix: string, overrides = {}) {
+  return startServer({
+    adminToken: TEST_ADMIN_TOKEN,
+    redisUrl: SHARED_REDIS_URL,
+    redisPrefix: prefix,
+    instanceId: `docapi${instances++}`,
+    ...overrides,
+  })
+}
+
+/** A Yjs update that sets text `t` of a fresh doc to `text`. */
+function textUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+/** Raw bytes over HTTP (httpRequest speaks text/JSON). */
+async function binary(
+  port: number,
+  path: string,
+  init: { method?: string; body?: Uint8Array } = {},
+): Promise<{ status: number; bytes: Uint8Array; type: string | null }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...ADMIN, ...(init.body ? { 'content-type': 'application/octet-stream' } : {}) },
+    ...(init.body ? { body: init.body } : {}),
+  })
+  return {
+    status: response.status,
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    type: response.headers.get('content-type'),
+  }
+}
+
+function textOf(update: Uint8Array): string {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, update)
+  return doc.getText('t').toString()
+}
+
+const docPath = (name: string) => `/admin/docs/${encodeURIComponent(name)}`
+
+describe('document API on one instance', () => {
+  it('GET answers 404 for an unknown doc, the state as one update, and the JSON view', async () => {
+    const server = await standalone()
+    expect((await binary(server.port, docPath('nobody/here'))).status).toBe(404)
+    const client = await connectSynced(server.url, 'team/notes')
+    client.text.insert(0, 'hello')
+    client.doc.getMap('meta').set('title', 'Notes')
+    await waitFor(() => server.app.registry.get('team/notes')?.doc.getText('t').length === 5)
+    const state = await binary(server.port, docPath('team/notes'))
+    expect(state.status).toBe(200)
+    expect(state.type).toBe('application/octet-stream')
+    expect(textOf(state.bytes)).toBe('hello')
+    const json = await httpRequest(server.port, `${docPath('team/notes')}?format=json`, { headers: ADMIN })
+    expect(json.json()).toEqual({ name: 'team/notes', content: { t: 'hello', meta: { title: 'Notes' } } })
+    expect(
+      (await httpRequest(server.port, `${docPath('team/notes')}?format=xml`, { headers: ADMIN })).status,
+    ).toBe(400)
+  })
+
+  it('GET reads a doc that is only on disk (no room open)', async () => {
+    const dataDir = await tempDir('yws-docapi-')
+    const first = await standalone({ dataDir })
+    expect(
+      (
+        await binary(first.port, `${docPath('cold')}/updates`, {
+          method: 'POST',
+          body: textUpdate('cold text'),
+        })
+      ).status,
+    ).toBe(200)
+    await first.close()
+    const second = await standalone({ dataDir })
+    expect(second.app.registry.get('cold')).toBeUndefined()
+    expect(textOf((await binary(second.port, docPath('cold'))).bytes)).toBe('cold text')
+    expect(second.app.registry.get('cold')).toBeUndefined()
+  })
+
+  it('POST applies an update that connected editors see and that is stored', async () => {
+    const server = await standalone()
+    const editor = await connectSynced(server.url, 'shared')
+    const response = await binary(server.port, `${docPath('shared')}/updates`, {
+      method: 'POST',
+      body: textUpdate('from the API'),
+    })
+    expect(response.status).toBe(200)
+    await waitFor(() => editor.text.toString() === 'from the API', {
+      what: 'the editor to see the API update',
+    })
+    const stored = await server.app.store.load('shared')
+    expect(textOf(stored.update)).toBe('from the API')
+  })
+
+  it('POST refuses an invalid update (400) and a body over MAX_MESSAGE_BYTES (413), storing nothing', async () => {
+    const server = await standalone({ maxMessageBytes: 1024 })
+    const invalid = await binary(server.port, `${docPath('guarded')}/updates`, {
+      method: 'POST',
+      body: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    })
+    expect(invalid.status).toBe(400)
+    expect(new TextDecoder().decode(invalid.bytes)).toMatch(/not a valid Yjs update/)
+    const empty = await binary(server.port, `${docPath('guarded')}/updates`, {
+      method: 'POST',
+      body: new Uint8Array(0),
+    })
+    expect(empty.status).toBe(400)
+    const big = await binary(server.port, `${docPath('guarded')}/updates`, {
+      method: 'POST',
+      body: textUpdate('x'.repeat(4000)),
+    })
+    expect(big.status).toBe(413)
+    const badName = await binary(server.port, '/admin/docs/%zz/updates', {
+      method: 'POST',
+      body: textUpdate('x'),
+    })
+    expect(badName.status).toBe(400)
+    await server.app.store.flush()
+    const stored = []
+    for await (const stats of server.app.store.listDocs()) stored.push(stats.docName)
+    expect(stored).toEqual([])
+    expect(server.app.registry.get('guarded')).toBeUndefined()
+  })
+
+  it('GET /admin/docs (the open-docs list) still answers beside /admin/docs/<doc>', async () => {
+    const server = await standalone()
+    await connectSynced(server.url, 'listed')
+    const listed = await httpRequest(server.port, '/admin/docs', { headers: ADMIN })
+    expect(listed.json().docs).toEqual([{ doc: 'listed', connections: 1 }])
+  })
+
+  it('DELETE closes clients with 4404, removes the doc from disk, and a later join sees it empty', async () => {
+    const server = await standalone()
+    const editor = await connectSynced(server.url, 'doomed')
+    editor.text.insert(0, 'secret')
+    const socket = await openSocket(`${server.url}/doomed`)
+    await waitFor(() => server.app.registry.get('doomed')?.doc.getText('t').length === 6)
+    const deleted = await httpRequest(server.port, docPath('doomed'), { method: 'DELETE', headers: ADMIN })
+    expect(deleted.status).toBe(200)
+    expect(deleted.json()).toEqual({ deleted: 'doomed', closed: 2 })
+    expect(await socket.closed).toBe(4404)
+    expect((await binary(server.port, docPath('doomed'))).status).toBe(404)
+    expect((await server.app.store.load('doomed')).logEntries).toBe(0)
+    const later = await connectSynced(server.url, 'doomed')
+    expect(later.text.toString()).toBe('')
+    expect(
+      (await httpRequest(server.port, docPath('never-was'), { method: 'DELETE', headers: ADMIN })).status,
+    ).toBe(404)
+  })
+})
+
+describe('document API across two instances on Redis', () => {
+  it('GET from the instance that never opened the doc; POST seen by editors on both', async () => {
+    const prefix = uniquePrefix()
+    const [a, b] = await Promise.all([clusterInstance(prefix), clusterInstance(prefix)])
+    const onA = await connectSynced(a.url, 'spread')
+    onA.text.insert(0, 'typed on A')
+    await waitFor(async () => (await binary(b.port, docPath('spread'))).status === 200, {
+      what: 'B to find the doc in Redis',
+    })
+    expect(textOf((await binary(b.port, docPath('spread'))).bytes)).toBe('typed on A')
+    expect(b.app.registry.get('spread')).toBeUndefined()
+
+    const onB = await connectSynced(b.url, 'spread')
+    const posted = new Y.Doc()
+    Y.applyUpdate(posted, (await binary(a.port, docPath('spread'))).bytes)
+    posted.getText('t').insert(0, 'API: ')
+    const update = Y.encodeStateAsUpdate(posted)
+    expect(
+      (await binary(b.port, `${docPath('spread')}/updates`, { method: 'POST', body: update })).status,
+    ).toBe(200)
+    await waitFor(
+      () => onA.text.toString() === 'API: typed on A' && onB.text.toString() === 'API: typed on A',
+      {
+        what: 'both editors to see the API update',
+      },
+    )
+  })
+
+  it('DELETE closes clients on both instances (4404) and the doc does not come back from a disk, a relay entry or a restart', async () => {
+    const prefix = uniquePrefix()
+    const dirB = await tempDir('yws-docapi-b-')
+    const a = await clusterInstance(prefix)
+    let b: TestServer = await clusterInstance(prefix, { dataDir: dirB })
+    const editorA = await connectSynced(a.url, 'gone')
+    editorA.text.insert(0, 'personal data')
+    const editorB = await connectSynced(b.url, 'gone')
+    await waitFor(() => editorB.text.toString() === 'personal data')
+    // A doc B holds on disk but has not open: it was on B, B unloaded it.
+    const onlyOnB = await connectSynced(b.url, 'gone-cold')
+    onlyOnB.text.insert(0, 'cold copy')
+    await b.app.store.flush()
+    const socketA = await openSocket(`${a.url}/gone`)
+    const socketB = await openSocket(`${b.url}/gone`)
+
+    const deleted = await httpRequest(a.port, docPath('gone'), { method: 'DELETE', headers: ADMIN })
+    expect(deleted.status).toBe(200)
+    expect(await socketA.closed).toBe(4404)
+    expect(await socketB.closed).toBe(4404)
+    await waitFor(async () => (await b.app.store.load('gone')).logEntries === 0, {
+      what: 'B to drop its copy',
+    })
+    expect((await binary(b.port, docPath('gone'))).status).toBe(404)
+
+    // B restarts with the doc deleted while it was down: the cold doc on its disk must not return.
+    await b.close()
+    const stillThere = await startServer({ dataDir: dirB, adminToken: TEST_ADMIN_TOKEN }) // standalone peek at B's disk
+    expect((await stillThere.app.store.load('gone-cold')).logEntries).toBeGreaterThan(0)
+    await stillThere.close()
+    expect(
+      (await httpRequest(a.port, docPath('gone-cold'), { method: 'DELETE', headers: ADMIN })).status,
+    ).toBe(200)
+    b = await clusterInstance(prefix, { dataDir: dirB })
+    const rejoin = await connectSynced(b.url, 'gone-cold')
+    expect(rejoin.text.toString()).toBe('')
+    const rejoinA = await connectSynced(a.url, 'gone')
+    expect(rejoinA.text.toString()).toBe('')
+    // B serves its open (empty) room; A finds nothing anywhere: no resurrected content.
+    expect(textOf((await binary(b.port, docPath('gone-cold'))).bytes)).toBe('')
+    expect((await binary(a.port, docPath('gone-cold'))).status).toBe(404)
+  })
+})
