@@ -98,6 +98,32 @@ for (const implementation of implementations) {
       await store.close()
     })
 
+    it('deleteDoc removes snapshot, log and queued entries of one doc only, and records the generation', async () => {
+      const dir = await tempDir()
+      const store = await openStore(dir)
+      const a = typing(20, 1)
+      for (const update of a.updates) store.append('doc', update)
+      await store.compact('doc')
+      for (const update of typing(3, 3).updates) store.append('doc', update) // log after the snapshot
+      await store.flush()
+      store.append('doc', typing(1, 4).updates[0]!) // still queued
+      for (const update of typing(5, 2).updates) store.append('doc2', update)
+      expect(await store.generation('doc')).toBe(0)
+      await store.deleteDoc('doc', 3)
+      const gone = await store.load('doc')
+      expect([gone.snapshotBytes, gone.logEntries]).toEqual([0, 0])
+      expect(await store.generation('doc')).toBe(3)
+      expect((await store.load('doc2')).logEntries).toBe(5)
+      await store.close()
+      const reopened = await openStore(dir)
+      expect((await reopened.load('doc')).logEntries).toBe(0)
+      expect(await reopened.generation('doc')).toBe(3)
+      const listed = []
+      for await (const stats of reopened.listDocs()) listed.push(stats.docName)
+      expect(listed).toEqual(['doc2'])
+      await reopened.close()
+    })
+
     it('compaction keeps the document identical and leaves one snapshot', async () => {
       const dir = await tempDir()
       const store = await openStore(dir)
