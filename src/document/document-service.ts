@@ -28,6 +28,11 @@ import type { RoomRegistry } from '../room/room-registry.js'
 import type { DocStore } from '../storage/doc-store.js'
 import type { MergePool } from '../storage/merge-pool.js'
 
+/** The cluster's shared state cannot be reached, so an operation that must reach every instance is refused. */
+export class ClusterUnavailableError extends Error {
+  override name = 'ClusterUnavailableError'
+}
+
 /** The admin caller, as hooks see it. */
 export const ADMIN_USER: HookUser = Object.freeze({ id: 'admin' })
 
@@ -61,6 +66,8 @@ export class DocumentService {
     await this.gate(docName)
     const updates: Uint8Array[] = []
     const stored = await this.deps.store.load(docName)
+    // Loading made the store track the doc; nothing keeps it open, so forget it again.
+    if (!this.deps.registry.get(docName)) this.deps.store.evict(docName)
     if (stored.snapshotBytes > 0 || stored.logEntries > 0) updates.push(stored.update)
     if (this.deps.relay?.peekDoc) {
       for (const update of await this.deps.relay.peekDoc(docName)) {
@@ -94,6 +101,10 @@ export class DocumentService {
    * (then nothing was changed).
    */
   async delete(docName: string, user: HookUser = ADMIN_USER): Promise<{ closed: number } | undefined> {
+    // Checked before anything is closed: a delete that cannot reach the cluster changes nothing.
+    if (this.deps.relay && !this.deps.relay.connected) {
+      throw new ClusterUnavailableError('Redis is unreachable: a delete must reach every instance; retry')
+    }
     if ((await this.read(docName)) === undefined) return undefined
     const task = (async () => {
       const closed = await this.unloadHere(docName)

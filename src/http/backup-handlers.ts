@@ -86,7 +86,9 @@ export class DocumentBackup {
     }
     let imported: number
     try {
-      imported = await importBackup(request, {
+      // Not destroyed when the import stops early: the rest is drained so the 400 arrives.
+      const body = request.iterator({ destroyOnReturn: false })
+      imported = await importBackup(body, {
         maxLineBytes: maxImportLineBytes(this.deps.maxDocBytes),
         apply,
       })

@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { docNameProblem } from '../doc-name.js'
-import type { DocumentService } from '../document/document-service.js'
+import { ClusterUnavailableError, type DocumentService } from '../document/document-service.js'
 import { docJsonView } from '../document/shared-types.js'
 import { validateUpdate } from '../protocol/messages.js'
 import { DocumentTooLargeError } from '../room/room.js'
@@ -98,7 +98,14 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
       summary: 'delete the doc on every instance (memory, LevelDB, Redis); its clients are closed with 4404',
       parse: ({ params }) => docParam(params),
       run: async (doc, response) => {
-        const result = await documents.delete(doc)
+        let result: { closed: number } | undefined
+        try {
+          result = await documents.delete(doc)
+        } catch (error) {
+          if (error instanceof ClusterUnavailableError)
+            return sendJson(response, 503, { error: error.message })
+          throw error
+        }
         if (!result) return sendJson(response, 404, { error: `no document ${doc}` })
         sendJson(response, 200, { deleted: doc, closed: result.closed })
       },

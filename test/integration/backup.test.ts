@@ -165,7 +165,24 @@ describe('export and import over HTTP', () => {
       expect(refused.json.line, bad).toBe(1)
     }
   })
+
+  it('a bad line early in a large body still gets its 400, not a reset connection', async () => {
+    const target = await server()
+    const good = (await httpRequest((await seedOne()).port, '/admin/export', { headers: ADMIN })).body
+    // About 8 MB after the bad line: far more than the socket buffers hold.
+    const filler = `${'{"name":"later","update":"AAA="}'}\n`.repeat(250_000)
+    const answer = await post(target.port, '/admin/import', `${good}{"broken"\n${filler}`)
+    expect(answer.status).toBe(400)
+    expect(answer.json).toMatchObject({ line: 2, imported: 1 })
+    expect(await stateOf(target, 'later')).toBeUndefined()
+  })
 })
+
+async function seedOne(): Promise<TestServer> {
+  const source = await server()
+  await seed(source, ['only'])
+  return source
+}
 
 describe('export and import subcommands', () => {
   it('offline export of one directory, offline import into another, and through --url', async () => {
