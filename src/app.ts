@@ -242,6 +242,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
   })
 
+  relay?.onDocDeleted?.((docName, generation) => {
+    documents
+      .deletedElsewhere(docName, generation)
+      .catch((error: unknown) => logger.error({ doc: docName, err: error }, 'cluster delete failed'))
+  })
+
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const adminHandler = adminRouter(
     config.adminToken,

@@ -15,8 +15,12 @@
  *                          -> control message {delete, doc, gen} to every instance
  *                          -> onDeleteDocument hook (here only: once per cluster)
  *   control on instance B: close B's clients (4404), unload, delete from LevelDB with gen,
- *                          then DEL stream + snapshot again: whatever B published before its
- *                          room closed (a late relay entry) is removed after B's last word.
+ *                          then remove B's own update entries from the stream: whatever B
+ *                          published before its room closed (a late relay entry) is removed
+ *                          after B's last word; other instances' new entries stay.
+ *   resync safety net:     a room whose resync finds a higher generation than it joined with
+ *                          (it missed the control message, e.g. Redis was away) takes the
+ *                          same path instead of publishing its state.
  *   any room load:         wait for a delete of that doc in progress here; in a cluster,
  *                          drop the local copy if its generation is below Redis's.
  */
@@ -132,7 +136,7 @@ export class DocumentService {
       if ((await this.deps.store.generation(docName)) < generation) {
         await this.deps.store.deleteDoc(docName, generation)
       }
-      // This instance's last relay entries (sent before its room closed) go too.
+      // This instance's last relay entries (sent before its room closed) go too; only its own.
       await this.deps.relay?.clearDoc?.(docName)
       this.deps.logger.info({ doc: docName, generation, closed }, 'document deleted by another instance')
     })()

@@ -42,9 +42,34 @@ export async function deleteDocState(redis: RedisClient, keys: DocKeys): Promise
   return replies[0]![1] as number
 }
 
-/** Removes the doc's stream and snapshot again (an instance's last entries after a delete). */
-export async function clearDocState(redis: RedisClient, keys: DocKeys): Promise<void> {
-  await redis.del(keys.stream, keys.snapshot)
+/*
+ * KEYS[1] the doc's stream, ARGV[1] an instance id: removes that instance's update entries.
+ * Only its own: entries of other instances written after the delete are new content.
+ */
+const REMOVE_INSTANCE_UPDATES = `
+local removed = 0
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
+  local fields = entry[2]
+  local mine, update = false, false
+  for i = 1, #fields, 2 do
+    if fields[i] == 'i' and fields[i + 1] == ARGV[1] then mine = true end
+    if fields[i] == 'k' and fields[i + 1] == 'u' then update = true end
+  end
+  if mine and update then removed = removed + redis.call('XDEL', KEYS[1], entry[1]) end
+end
+return removed
+`
+
+/**
+ * Removes the update entries `instanceId` appended to the doc's stream: what it relayed just
+ * before its room closed after a delete (a late relay entry). Returns how many were removed.
+ */
+export async function removeInstanceUpdates(
+  redis: RedisClient,
+  keys: DocKeys,
+  instanceId: string,
+): Promise<number> {
+  return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, instanceId)) as number
 }
 
 /** The doc's deletion generation in Redis (0: never deleted). */

@@ -24,6 +24,8 @@ export interface DocState {
   readonly entries: readonly RawEntry[]
   /** Where a reader continues after this state: the last entry's id, or the snapshot's. */
   readonly tailId: string
+  /** The doc's deletion generation (0: never deleted); see redis-doc-admin.ts. */
+  readonly generation: number
 }
 
 /** One MULTI: creates the epoch if missing, then reads snapshot and stream together. */
@@ -33,10 +35,12 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
     .hsetnx(keys.snapshot, 'epoch', randomBytes(8).toString('hex'))
     .hgetallBuffer(keys.snapshot)
     .xrangeBuffer(keys.stream, '-', '+')
+    .get(keys.generation)
     .exec()
   if (!replies) throw new Error('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const hash = replies[1]![1] as Record<string, Buffer>
+  const generation = replies[3]![1] as string | null
   const entries = replies[2]![1] as RawEntry[]
   const snapshotLastId = hash.lastId ? hash.lastId.toString() : undefined
   const last = entries.at(-1)
@@ -46,6 +50,7 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
     epoch: hash.epoch?.toString() ?? '',
     entries,
     tailId: last ? last[0].toString() : (snapshotLastId ?? ZERO_ID),
+    generation: generation ? Number.parseInt(generation, 10) || 0 : 0,
   }
 }
 

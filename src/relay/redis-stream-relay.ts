@@ -19,7 +19,7 @@ import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import { MergePool } from '../storage/merge-pool.js'
 import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
 import { compactDoc } from './redis-compactor.js'
-import { clearDocState, deleteDocState, peekDocUpdates, readGeneration } from './redis-doc-admin.js'
+import { deleteDocState, peekDocUpdates, readGeneration, removeInstanceUpdates } from './redis-doc-admin.js'
 import { probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
 import { controlKey, type DocKeys, docKeys, notifyChannel } from './redis-keys.js'
 import type { ControlMessage, Relay, RelaySink, RoomRelay } from './relay.js'
@@ -95,6 +95,8 @@ class RelayRoom implements RoomRelay {
   dirty = false
   left = false
   epoch: string | undefined
+  /** The doc's deletion generation when the room first synced. */
+  generation: number | undefined
   seenSinceCompaction = 0
   compacting = false
   syncing: Promise<void> | undefined
@@ -137,6 +139,7 @@ export class RedisStreamRelay implements Relay {
   private readonly rooms = new Map<string, RelayRoom>()
   private readonly pool = new MergePool(1)
   private readonly controlHandlers: ((message: ControlMessage) => void)[] = []
+  private readonly deletedHandlers: ((docName: string, generation: number) => void)[] = []
   private readonly controlKey: string
   private readonly logger: Logger
   private outbox: Outgoing[] = []
@@ -252,6 +255,17 @@ export class RedisStreamRelay implements Relay {
     room.dirty = false
     const state = await readDocState(this.command, room.keys)
     if (room.left) return
+    room.generation ??= state.generation
+    if (state.generation > room.generation) {
+      // Deleted since this room joined and we missed the control message: publishing our
+      // state now would bring the doc back. Hand it to the deletion path instead.
+      this.logger.warn(
+        { doc: room.sink.docName, generation: state.generation },
+        'resync found the doc deleted',
+      )
+      for (const handler of this.deletedHandlers) handler(room.sink.docName, state.generation)
+      return
+    }
     const updates: Uint8Array[] = []
     if (state.snapshot) {
       const problem = validateUpdate(state.snapshot)
@@ -547,8 +561,11 @@ export class RedisStreamRelay implements Relay {
     return deleteDocState(this.command, docKeys(this.options.prefix, docName))
   }
 
-  clearDoc(docName: string): Promise<void> {
-    return clearDocState(this.command, docKeys(this.options.prefix, docName))
+  async clearDoc(docName: string): Promise<void> {
+    // Pending appends go out first, so the removal below comes after our last word.
+    await new Promise((resolve) => setImmediate(resolve))
+    await this.flushing
+    await removeInstanceUpdates(this.command, docKeys(this.options.prefix, docName), this.options.instanceId)
   }
 
   docGeneration(docName: string): Promise<number> {
@@ -563,6 +580,10 @@ export class RedisStreamRelay implements Relay {
 
   onControl(handler: (message: ControlMessage) => void): void {
     this.controlHandlers.push(handler)
+  }
+
+  onDocDeleted(handler: (docName: string, generation: number) => void): void {
+    this.deletedHandlers.push(handler)
   }
 
   private async followControl(): Promise<void> {

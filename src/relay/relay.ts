@@ -50,11 +50,16 @@ export interface Relay {
   broadcastControl?(message: ControlMessage): void
   /** Registers the handler for control messages from other instances. */
   onControl?(handler: (message: ControlMessage) => void): void
+  /**
+   * Registers the handler for a doc found deleted by a resync (its deletion generation grew
+   * since the room joined): the safety net for an instance that missed the control message.
+   */
+  onDocDeleted?(handler: (docName: string, generation: number) => void): void
   /** Every update the cluster's shared state holds for a doc, without joining it (document API). */
   peekDoc?(docName: string): Promise<Uint8Array[]>
   /** Removes the doc's shared state under a new deletion generation; returns that generation. */
   deleteDoc?(docName: string): Promise<number>
-  /** Removes the doc's shared state again, keeping the generation (after this instance unloaded it). */
+  /** Removes this instance's update entries of the doc (its late relay entries, after it unloaded a deleted doc). */
   clearDoc?(docName: string): Promise<void>
   /** The doc's deletion generation in the shared state (0: never deleted). */
   docGeneration?(docName: string): Promise<number>

@@ -2,8 +2,17 @@
  * The document API (INTERFACE.md "Document API") against real servers, real y-websocket
  * providers and, for the cluster cases, two in-process instances on the shared Redis.
  */
-import { describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import * as Y from 'yjs'
+import {
+  deleteDocState,
+  peekDocUpdates,
+  readGeneration,
+  removeInstanceUpdates,
+} from '../../src/relay/redis-doc-admin.js'
+import { docKeys } from '../../src/relay/redis-keys.js'
+import { encodeEntryFields } from '../../src/relay/stream-entry.js'
 import { connectSynced } from '../helpers/clients.js'
 import { httpRequest } from '../helpers/http.js'
 import { openSocket } from '../helpers/raw-socket.js'
@@ -242,5 +251,27 @@ describe('document API across two instances on Redis', () => {
     // B serves its open (empty) room; A finds nothing anywhere: no resurrected content.
     expect(textOf((await binary(b.port, docPath('gone-cold'))).bytes)).toBe('')
     expect((await binary(a.port, docPath('gone-cold'))).status).toBe(404)
+  })
+})
+
+describe('deletion state in Redis', () => {
+  it('a delete bumps the generation and empties the doc; an instance removes only its own late entries', async () => {
+    const redis = new Redis(SHARED_REDIS_URL)
+    onTestFinished(() => void redis.quit())
+    const keys = docKeys(uniquePrefix(), 'late')
+    const add = (instance: string, text: string) =>
+      redis.xadd(keys.stream, '*', ...encodeEntryFields(instance, 'u', textUpdate(text)))
+    await add('b', 'before')
+    expect(await readGeneration(redis, keys)).toBe(0)
+    expect(await deleteDocState(redis, keys)).toBe(1)
+    expect(await peekDocUpdates(redis, keys)).toEqual([])
+    // After the delete: B's late entry (old content), then C's new content in the new generation.
+    await add('b', 'late from b')
+    await add('c', 'new from c')
+    expect(await removeInstanceUpdates(redis, keys, 'b')).toBe(1)
+    const left = await peekDocUpdates(redis, keys)
+    expect(left.map(textOf)).toEqual(['new from c'])
+    expect(await deleteDocState(redis, keys)).toBe(2)
+    await redis.del(keys.stream, keys.snapshot, keys.generation)
   })
 })
