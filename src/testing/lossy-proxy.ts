@@ -80,18 +80,24 @@ export async function startLossyProxy(options: LossyProxyOptions): Promise<Lossy
     }
     const upstream = new WebSocket(`${target}${request.url ?? '/'}`, protocols, { headers })
     sockets.add(upstream)
-    upstream.once('unexpected-response', (_req, response) => {
+    let answered = false
+    const refuse = (status: string) => {
+      if (answered) return
+      answered = true
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`)
+    }
+    // The client vanished before its upgrade was answered: nobody is left to tell.
+    socket.on('error', () => socket.destroy())
+    upstream.on('unexpected-response', (_req, response) => {
       // Pass the server's refusal through as it was.
-      socket.end(`HTTP/1.1 ${response.statusCode} ${response.statusMessage}\r\nConnection: close\r\n\r\n`)
+      refuse(`${response.statusCode} ${response.statusMessage}`)
       response.resume()
       upstream.terminate()
     })
-    upstream.once('error', (error) => {
-      if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n')
-      // The client sees the 502 or the close below; nothing else to do with the error here.
-      void error
-    })
+    // Before the upgrade: the client gets a 502. After it: the close handler in bridge() acts.
+    upstream.on('error', () => refuse('502 Bad Gateway'))
     upstream.once('open', () => {
+      answered = true
       wss.handleUpgrade(request, socket, head, (client) => {
         sockets.add(client)
         bridge(client, upstream)
@@ -121,7 +127,6 @@ export async function startLossyProxy(options: LossyProxyOptions): Promise<Lossy
     upstream.on('close', closeBoth)
     // Errors end in 'close' for both sockets; the close handler is the one place to react.
     client.on('error', () => client.terminate())
-    upstream.on('error', () => upstream.terminate())
   }
 
   const port = await new Promise<number>((resolve, reject) => {

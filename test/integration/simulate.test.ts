@@ -191,6 +191,37 @@ describe('a lossy relay makes the run fail', () => {
   })
 })
 
+describe('the lossy proxy itself', () => {
+  it('passes the server upgrade refusals through unchanged and drops nothing at rate 0', async () => {
+    const server = await startServer({ authSecret: TEST_SECRET })
+    const proxy = await startLossyProxy({ target: server.url, dropRate: 0 })
+    try {
+      const refused = await simulateEditors({
+        urls: [proxy.url],
+        editors: 1,
+        connectTimeoutMs: 2000,
+        token: 'not-a-jwt',
+      }).then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      )
+      expect(refused).toMatch(/could not sync with ws:\/\/127\.0\.0\.1:\d+ within 2000 ms: .*401/)
+      const verdict = await simulateEditors({
+        urls: [proxy.url],
+        editors: 2,
+        rate: 10,
+        durationMs: 800,
+        secret: TEST_SECRET,
+      })
+      expectOk(verdict)
+      expect(proxy.dropped).toBe(0)
+      expect(proxy.forwarded).toBeGreaterThan(0)
+    } finally {
+      await proxy.close()
+    }
+  })
+})
+
 describe('the simulate command line', () => {
   it('--help prints the usage; bad flags exit 2 naming the flag', async () => {
     const help = await runSimulate(['--help'])
