@@ -179,6 +179,13 @@ function checkCombination(config: Config, nameOf: NameOf): void {
     // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
     throw new ConfigError(`${nameOf('adminToken')} must differ from ${nameOf('authSecret')}`)
   }
+  // Every update a client may send must be forwardable to the others: a message larger than
+  // the send budget would close every reader with 1013, on every retry.
+  if (config.maxBufferedBytes < config.maxMessageBytes) {
+    throw new ConfigError(
+      `${nameOf('maxBufferedBytes')} (${config.maxBufferedBytes}) must be at least ${nameOf('maxMessageBytes')} (${config.maxMessageBytes}): an accepted update must fit a client's send budget`,
+    )
+  }
 }
 
 /**

@@ -39,6 +39,7 @@ import {
 import type { RelaySink, RoomRelay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
 import { judgeAwarenessEntry } from './awareness-ownership.js'
+import { encodeStateAsUpdatePieces } from './split-update.js'
 
 /** The room's view of a client connection; transport details stay in the transport layer. */
 export interface RoomConnection {
@@ -52,6 +53,12 @@ export interface RoomConnection {
    */
   readonly awarenessIds: Set<number>
   send(message: Uint8Array, type: OutgoingType): void
+  /**
+   * Sends `messages` in order, each once the previous one left the process, outside the
+   * slow-client budget (the first sync: bounded by the doc, not by the client's speed).
+   * Optional: without it the room falls back on `send`.
+   */
+  sendPaced?(messages: readonly Uint8Array[], type: OutgoingType): void
   close(code: CloseCodeName, detail?: string): void
 }
 
@@ -68,6 +75,11 @@ export class DocumentTooLargeError extends Error {
   override name = 'DocumentTooLargeError'
 }
 const LOAD_ORIGIN = Symbol('load')
+/**
+ * Largest piece of a first sync. A slow link must finish one message well within the stock
+ * client's 30 s silence timeout: 256 KiB takes 6.5 s at 40 kB/s.
+ */
+export const FIRST_SYNC_PIECE_BYTES = 256 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
@@ -154,8 +166,7 @@ export class Room implements RelaySink {
   handleMessage(connection: RoomConnection, message: ClientMessage): void {
     switch (message.kind) {
       case 'sync-step1':
-        // Answer with exactly what the client lacks, not the whole document.
-        connection.send(encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)), 'sync-step2')
+        this.sendFirstSync(connection, message.stateVector)
         return
       case 'sync-step2':
       case 'update':
@@ -233,6 +244,24 @@ export class Room implements RelaySink {
       this.awarenessOwners.get(id)?.awarenessIds.delete(id)
       this.awarenessOwners.delete(id)
     }
+  }
+
+  /**
+   * Answers a sync step 1 with exactly what the client lacks, in pieces of at most
+   * FIRST_SYNC_PIECE_BYTES (split-update.ts) so a big doc keeps a slow link busy with
+   * messages and never has to fit the send budget at once. The pieces go as updates and the
+   * last (the delete set) as the sync step 2: y-websocket marks a provider synced on step 2.
+   */
+  private sendFirstSync(connection: RoomConnection, stateVector: Uint8Array): void {
+    const pieces = encodeStateAsUpdatePieces(this.doc, stateVector, FIRST_SYNC_PIECE_BYTES)
+    const messages = pieces.map((piece, index) =>
+      index === pieces.length - 1 ? encodeSyncStep2(piece) : encodeUpdate(piece),
+    )
+    if (pieces.length > 1) {
+      this.logger.debug({ conn: connection.id, pieces: pieces.length }, 'first sync in pieces')
+    }
+    if (connection.sendPaced) connection.sendPaced(messages, 'sync-step2')
+    else for (const message of messages) connection.send(message, 'sync-step2')
   }
 
   private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {

@@ -41,7 +41,11 @@ export class Connection implements RoomConnection {
   readonly awarenessIds = new Set<number>()
   readonly readOnly: boolean
   readonly subject: string | undefined
-  /** Heartbeat: set by a pong, cleared by each ping. */
+  /**
+   * Heartbeat: set by a pong or any message, cleared by each ping. A message proves the peer
+   * alive as well as a pong does, and on a slow link our ping can wait behind megabytes of
+   * first sync in the kernel's buffers for longer than the heartbeat interval.
+   */
   alive = true
   private closed = false
   private readonly rate: TokenBucket | undefined
@@ -100,6 +104,47 @@ export class Connection implements RoomConnection {
     this.metrics.bytesOut.inc({ type }, message.byteLength)
   }
 
+  /** Messages waiting for the previous paced one to leave (the rest of a first sync). */
+  private paced: Uint8Array[] = []
+  private pacedType: OutgoingType = 'sync-step2'
+  private pacing = false
+
+  /**
+   * Sends `messages` one after the other, each when ws has written the previous one to the
+   * socket. They do not count against MAX_BUFFERED_BYTES: the first sync is bounded by the
+   * doc (which the server accepted), not by how fast this client reads, and at most one
+   * piece sits in ws's buffer at a time, so live traffic keeps the whole budget.
+   */
+  sendPaced(messages: readonly Uint8Array[], type: OutgoingType): void {
+    if (this.closed) return
+    this.paced.push(...messages)
+    this.pacedType = type
+    if (!this.pacing) this.sendNextPaced()
+  }
+
+  private sendNextPaced(): void {
+    const message = this.paced.shift()
+    if (message === undefined || this.closed) {
+      this.pacing = false
+      this.paced = []
+      return
+    }
+    this.pacing = true
+    const type = this.pacedType
+    this.ws.send(message, { binary: true }, (error) => {
+      // A failed write means the socket is going away: 'close' follows and detaches us.
+      if (error) {
+        this.logger.debug({ err: error.message }, 'paced send failed')
+        this.paced = []
+        this.pacing = false
+        return
+      }
+      this.sendNextPaced()
+    })
+    this.metrics.messagesOut.inc({ type })
+    this.metrics.bytesOut.inc({ type }, message.byteLength)
+  }
+
   /** Closes with a documented code; safe to call more than once. */
   close(code: CloseCodeName, detail?: string): void {
     if (this.closed) return
@@ -138,6 +183,7 @@ export class Connection implements RoomConnection {
 
   private readonly onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
     if (this.closed) return
+    this.alive = true
     const bytes = toBytes(data)
     if (this.backlog) {
       this.backlogBytes += bytes.byteLength

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     ],
     [{ MAX_MESSAGE_BYTES: '-1' }, /MAX_MESSAGE_BYTES must be a whole number/],
     [{ INSTANCE_ID: 'has space' }, /INSTANCE_ID/],
+    [{ MAX_BUFFERED_BYTES: '4194304' }, /MAX_BUFFERED_BYTES \(4194304\) must be at least MAX_MESSAGE_BYTES/],
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
