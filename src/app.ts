@@ -4,7 +4,6 @@
  * reverse, flushing everything, and is safe to call twice.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { availableParallelism } from 'node:os'
 import type { Duplex } from 'node:stream'
 import type { Config } from './config/config.js'
@@ -17,6 +16,7 @@ import type { AdminActions } from './http/admin-routes.js'
 import { adminRouteTable } from './http/admin-table.js'
 import { DocumentBackup } from './http/backup-handlers.js'
 import { publicRoutes, routeRequest, sendJson, serveRoutes } from './http/http-routes.js'
+import { listen } from './http/listen.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import type { CloseCodeName } from './protocol/close-codes.js'
@@ -339,9 +339,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
     async start() {
       await open()
-      const port = await listen(mainServer, config.host, config.port)
+      const port = await listen(mainServer, config.host, config.port, { host: 'HOST', port: 'PORT' })
       const adminPort = adminServer
-        ? await listen(adminServer, config.adminHost, config.adminPort!)
+        ? await listen(adminServer, config.adminHost, config.adminPort!, {
+            host: 'ADMIN_HOST',
+            port: 'ADMIN_PORT',
+          })
         : undefined
       if (!tokenVerifier) {
         logger.warn(
@@ -386,13 +389,3 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
 /** Paths the public routes answer on the main port. */
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve((server.address() as AddressInfo).port)
-    })
-  })
-}

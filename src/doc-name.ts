@@ -28,14 +28,28 @@ export function assertDocName(name: string): void {
 
 /**
  * The doc name in a request path: URL-decoded, without the leading `/` and the query.
- * Returns undefined when the path is not valid percent-encoding.
+ * Stock y-websocket does not encode the room name, so "50% plan" arrives as `/50%%20plan`:
+ * a `%` that does not start an escape is taken literally (the name is what the user typed).
+ * Returns undefined when well-formed escapes do not decode to UTF-8 (e.g. `%C3%28`): there
+ * is no name to take literally then, and the caller answers 400.
  */
 export function docNameFromPath(url: string): string | undefined {
   const path = url.split('?', 1)[0] ?? ''
   if (!path.startsWith('/')) return undefined
+  let failed = false
+  const name = path.slice(1).replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    const decoded = decodeEscapes(run)
+    if (decoded === undefined) failed = true
+    return decoded ?? run
+  })
+  return failed ? undefined : name
+}
+
+/** Decodes a run of `%XX` escapes, or undefined when its bytes are not UTF-8. */
+function decodeEscapes(run: string): string | undefined {
   try {
-    return decodeURIComponent(path.slice(1))
+    return decodeURIComponent(run)
   } catch {
-    return undefined // malformed percent-encoding; the caller answers 400
+    return undefined // not UTF-8: the caller refuses the path
   }
 }

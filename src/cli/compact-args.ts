@@ -22,7 +22,7 @@ Merges each document's update log into one snapshot, verifying before anything i
   -h, --help          this text
 
 exit codes: 0 ok, 1 failures or broken docs, 2 usage error, 3 store locked by a running
-instance, 130 interrupted (rerun to finish)
+instance, 4 permission denied on the data directory, 130 interrupted (rerun to finish)
 `
 
 export type CompactSource = { readonly kind: 'dir'; readonly dataDir: string } | AdminSource

@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { StoreLockedError } from '../storage/level-doc-store.js'
+import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import { COMPACT_USAGE, type CompactArgs, parseCompactArgs } from './compact-args.js'
 import {
   LineProgress,
@@ -75,6 +75,12 @@ async function openTarget(args: CompactArgs, io: CompactIo): Promise<CompactionT
     if (error instanceof StoreLockedError) {
       io.stderr.write(lockedMessage(dataDir, argsForUrl(args)))
       return ExitCode.storeLocked
+    }
+    if (error instanceof StoreAccessError) {
+      io.stderr.write(
+        `error: ${error.message}\nNothing was read or changed. Run as the user that owns it (the server's user).\n`,
+      )
+      return ExitCode.storeAccessDenied
     }
     io.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`)
     return ExitCode.failure

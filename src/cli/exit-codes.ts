@@ -11,6 +11,8 @@ export const ExitCode = {
   usage: 2,
   /** The data directory is held by a running instance (LevelDB lock). */
   storeLocked: 3,
+  /** This user may not read or write the data directory (EACCES/EPERM); nothing was done. */
+  storeAccessDenied: 4,
   /** Stopped by SIGINT/SIGTERM after finishing the doc in hand; rerun to finish the job. */
   interrupted: 130,
 } as const

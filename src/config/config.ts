@@ -179,6 +179,12 @@ function checkCombination(config: Config, nameOf: NameOf): void {
     // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
     throw new ConfigError(`${nameOf('adminToken')} must differ from ${nameOf('authSecret')}`)
   }
+  // Both servers would bind the same port: the second bind fails with a bare EADDRINUSE.
+  if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
+    throw new ConfigError(
+      `${nameOf('adminPort')} must differ from ${nameOf('port')} (both are ${config.port}); unset ${nameOf('adminPort')} to serve /admin on ${nameOf('port')}`,
+    )
+  }
   // Every update a client may send must be forwardable to the others: a message larger than
   // the send budget would close every reader with 1013, on every retry.
   if (config.maxBufferedBytes < config.maxMessageBytes) {

@@ -28,6 +28,7 @@ import type {
   StoreObserver,
 } from './doc-store.js'
 import { MergePool, totalBytes } from './merge-pool.js'
+import { storeOpenError } from './open-error.js'
 
 const SEP = '\u0000'
 const DOC_PREFIX = `d${SEP}`
@@ -56,9 +57,7 @@ function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
 
-export class StoreLockedError extends Error {
-  override name = 'StoreLockedError'
-}
+export { StoreAccessError, StoreLockedError } from './open-error.js'
 
 export interface LevelDocStoreOptions {
   readonly flushIntervalMs?: number
@@ -136,11 +135,7 @@ export class LevelDocStore implements DocStore {
     try {
       await this.db.open({ createIfMissing: !this.readOnly })
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause
-      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
-        throw new StoreLockedError(`${this.location} is in use by another process (LevelDB lock held)`)
-      }
-      throw new Error(`cannot open LevelDB at ${this.location}: ${cause?.message ?? String(error)}`)
+      throw storeOpenError(this.location, error)
     }
     if (this.readOnly) {
       this.opened = true

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     ],
     [{ MAX_MESSAGE_BYTES: '-1' }, /MAX_MESSAGE_BYTES must be a whole number/],
     [{ INSTANCE_ID: 'has space' }, /INSTANCE_ID/],
+    [{ PORT: '8080', ADMIN_PORT: '8080' }, /ADMIN_PORT must differ from PORT \(both are 8080\)/],
     [{ MAX_BUFFERED_BYTES: '4194304' }, /MAX_BUFFERED_BYTES \(4194304\) must be at least MAX_MESSAGE_BYTES/],
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)

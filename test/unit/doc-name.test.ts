@@ -20,6 +20,13 @@ describe('doc names', () => {
     expect(docNameFromPath('/team%2Fnotes?token=x')).toBe('team/notes')
     expect(docNameFromPath('/a/b/c')).toBe('a/b/c')
     expect(docNameFromPath('/%E0%A4%A')).toBeUndefined()
+    // Stock y-websocket sends names unencoded: a stray % is literal (issue 10).
+    expect(docNameFromPath('/50%%20plan')).toBe('50% plan')
+    expect(docNameFromPath('/100%')).toBe('100%')
+    expect(docNameFromPath('/%zz%41')).toBe('%zzA')
+    expect(docNameFromPath('/a%25b')).toBe('a%b')
+    expect(docNameFromPath('/%C3%28')).toBeUndefined()
+    expect(docNameFromPath('/%ED%A0%80')).toBeUndefined()
     expect(docNameFromPath('no-slash')).toBeUndefined()
   })
 })
