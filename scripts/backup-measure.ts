@@ -93,4 +93,28 @@ started = performance.now()
 await importCommand.run(['--data-dir', await dir('cli-target'), '--in', file], context)
 report('cli import --data-dir', count, Buffer.byteLength(exported), performance.now() - started)
 
+// The same store compacted (one snapshot per doc), as a store looks after `compact`.
+const compacting = new LevelDocStore(seedDir)
+await compacting.open()
+for (let i = 0; i < count; i++) await compacting.compact(`docs/${i}`)
+await compacting.close()
+const compacted = await start(seedDir)
+started = performance.now()
+const again = await (await fetch(`${compacted.url}/admin/export`, { headers })).text()
+report(
+  'http export (compacted store)',
+  again.trimEnd().split('\n').length,
+  Buffer.byteLength(again),
+  performance.now() - started,
+)
+await compacted.app.close()
+started = performance.now()
+await exportCommand.run(['--data-dir', seedDir, '--out', file], context)
+report(
+  'cli export --data-dir (compacted store)',
+  count,
+  Buffer.byteLength(again),
+  performance.now() - started,
+)
+
 for (const path of dirs) await rm(path, { recursive: true, force: true })

@@ -6,9 +6,10 @@
 
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { Readable, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { encodeBackupLine, storedDocNames } from '../document/backup-format.js'
+import { encodeBackupLine, readAhead, storedDocNames } from '../document/backup-format.js'
 import { LevelDocStore, StoreLockedError } from '../storage/level-doc-store.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
@@ -82,13 +83,17 @@ async function exportDir(
   signal: AbortSignal,
 ) {
   // Read-only: an export never changes the directory (no boot id, no compaction).
-  const store = new LevelDocStore(dataDir, { readOnly: true, compactLogBytes: 0 })
+  const store = new LevelDocStore(dataDir, {
+    readOnly: true,
+    compactLogBytes: 0,
+    mergeThreads: Math.max(1, availableParallelism() - 1),
+  })
   await store.open()
   try {
-    for await (const name of storedDocNames(store, prefix)) {
+    const read = async (name: string) => ({ name, update: (await store.load(name)).update })
+    for await (const doc of readAhead(storedDocNames(store, prefix), read)) {
       if (signal.aborted) break
-      const { update } = await store.load(name)
-      const line = encodeBackupLine({ name, update })
+      const line = encodeBackupLine(doc)
       tally.docs += 1
       tally.bytes += line.length
       await write(out, line)

@@ -168,3 +168,28 @@ export async function* storedDocNames(
 export function maxImportLineBytes(maxDocBytes: number): number {
   return Math.ceil(maxDocBytes / 3) * 4 + 4096
 }
+
+/** Docs read ahead of the one being written: loads overlap, memory stays at a few docs. */
+export const READ_AHEAD_DOCS = 8
+
+/**
+ * Maps `items` through `read` with up to `window` reads in flight, yielding results in input
+ * order. Loading a doc (merging its log on the worker pool) dominates an export; overlapping
+ * loads keeps the workers busy while a line is written.
+ */
+export async function* readAhead<T, R>(
+  items: AsyncIterable<T>,
+  read: (item: T) => Promise<R>,
+  window = READ_AHEAD_DOCS,
+): AsyncGenerator<R> {
+  const queue: Promise<R>[] = []
+  for await (const item of items) {
+    const result = read(item)
+    // Rejections surface when the result's turn comes (await below); this only keeps a read
+    // that fails while an earlier one is awaited from counting as unhandled.
+    result.catch(() => undefined)
+    queue.push(result)
+    if (queue.length >= window) yield await queue.shift()!
+  }
+  while (queue.length > 0) yield await queue.shift()!
+}

@@ -21,6 +21,7 @@ import {
   ImportStoppedError,
   importBackup,
   maxImportLineBytes,
+  readAhead,
   storedDocNames,
 } from '../document/backup-format.js'
 import type { DocumentService } from '../document/document-service.js'
@@ -57,9 +58,9 @@ export class DocumentBackup {
     let docs = 0
     let bytes = 0
     try {
-      for await (const name of storedDocNames(this.deps.store, prefix)) {
+      const read = async (name: string) => ({ name, update: await this.deps.documents.read(name) })
+      for await (const { name, update } of readAhead(storedDocNames(this.deps.store, prefix), read)) {
         if (gone) break
-        const update = await this.deps.documents.read(name)
         if (!update) continue // deleted since it was listed
         const line = encodeBackupLine({ name, update })
         docs += 1

@@ -8,6 +8,7 @@ import {
   importBackup,
   LineTooLongError,
   ndjsonLines,
+  readAhead,
 } from '../../src/document/backup-format.js'
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -67,6 +68,28 @@ describe('backup lines', () => {
     await expect(stop).rejects.toBeInstanceOf(ImportStoppedError)
     await expect(stop).rejects.toMatchObject({ line: 3, imported: 2 })
     expect(applied).toEqual(['a', 'b'])
+  })
+})
+
+describe('readAhead', () => {
+  it('yields in input order with at most `window` reads in flight', async () => {
+    let inFlight = 0
+    let most = 0
+    const read = async (n: number) => {
+      inFlight += 1
+      most = Math.max(most, inFlight)
+      await new Promise((resolve) => setImmediate(resolve, n))
+      // Later items finish first: order must still be the input's.
+      for (let i = 0; i < 10 - n; i++) await Promise.resolve()
+      inFlight -= 1
+      return n * 10
+    }
+    async function* numbers() {
+      for (let n = 0; n < 10; n++) yield n
+    }
+    expect(await collect(readAhead(numbers(), read, 3))).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+    expect(most).toBeLessThanOrEqual(3)
+    expect(most).toBeGreaterThan(1)
   })
 })
 
