@@ -182,7 +182,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const directConnections = new Set<RoomDirectConnection>()
 
   const health = {
-    isReady: () => store.isOpen && !draining && (relay?.connected ?? true),
+    isReady: () => store.isOpen && !draining,
+    relayConnected: () => relay?.connected ?? true,
     readinessDetail: () => ({ storage: store.isOpen, relay: relay?.connected ?? true, draining }),
   }
   // Standalone needs no relay; the Redis relay keeps this gauge current itself.

@@ -6,8 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Metrics } from '../observability/metrics.js'
 
 export interface HealthSource {
-  /** Storage open, relay (if any) connected, not draining. */
+  /** Storage open and not draining: this instance serves editors (at least locally). */
   isReady(): boolean
+  /** true standalone or while the relay reaches Redis in time; false while it does not. */
+  relayConnected(): boolean
   /** Why not ready, for humans reading /readyz. */
   readinessDetail(): Record<string, boolean>
 }
@@ -23,10 +25,16 @@ export function publicRoutes(health: HealthSource, metrics: Metrics): RouteHandl
         sendJson(response, 200, { status: 'ok' })
         return true
       case '/readyz': {
+        // Degraded but ready: without Redis an instance still serves its editors locally
+        // and catches up later (promise 4), so a plain probe must not pull every endpoint
+        // when Redis is down. `?strict` also requires the relay (docs/operations.md).
         const ready = health.isReady()
+        const relay = health.relayConnected()
+        const strict = new URL(request.url ?? '/', 'http://x').searchParams.has('strict')
         metrics.ready.set(ready ? 1 : 0)
-        sendJson(response, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'not ready',
+        const ok = ready && (relay || !strict)
+        sendJson(response, ok ? 200 : 503, {
+          status: !ready ? 'not ready' : relay ? 'ready' : 'degraded',
           ...health.readinessDetail(),
         })
         return true

@@ -167,9 +167,25 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   })
+  readonly relayTimeouts = new Counter({
+    name: 'yws_relay_timeouts_total',
+    help: 'Redis calls that got no reply within the relay deadline (connection then replaced), by operation',
+    labelNames: ['op'],
+    registers: [this.registry],
+  })
+  readonly relayRepublishedDocs = new Counter({
+    name: 'yws_relay_republished_docs_total',
+    help: 'Stored docs (not open here) whose content this instance re-published after Redis lost its data',
+    registers: [this.registry],
+  })
+  readonly relayRepublishSeconds = new Gauge({
+    name: 'yws_relay_last_republish_seconds',
+    help: 'Duration of the last re-publication of stored docs after Redis lost its data',
+    registers: [this.registry],
+  })
   readonly relayConnected = new Gauge({
     name: 'yws_relay_connected',
-    help: '1 while Redis is connected (always 1 standalone: no relay needed)',
+    help: '1 while Redis is connected and answering in time (always 1 standalone: no relay needed)',
     registers: [this.registry],
   })
   readonly ready = new Gauge({

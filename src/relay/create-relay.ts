@@ -8,7 +8,12 @@ import type { Config } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ClusterStreamReader } from './cluster-stream-reader.js'
-import { type FollowerContext, type RedisRelayTuning, RedisStreamRelay } from './redis-stream-relay.js'
+import {
+  DEFAULT_RELAY_TUNING,
+  type FollowerContext,
+  type RedisRelayTuning,
+  RedisStreamRelay,
+} from './redis-stream-relay.js'
 import type { Relay } from './relay.js'
 import { StreamReader } from './stream-reader.js'
 
@@ -25,7 +30,7 @@ const CONNECTION_OPTIONS: RedisOptions = {
   connectTimeout: 2000,
 }
 
-function clusterOptions(connectionName: string, sharded: boolean): ClusterOptions {
+function clusterOptions(connectionName: string, sharded: boolean, commandTimeout: number): ClusterOptions {
   const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = CONNECTION_OPTIONS
   return {
     lazyConnect,
@@ -44,14 +49,35 @@ function clusterOptions(connectionName: string, sharded: boolean): ClusterOption
     retryDelayOnClusterDown: 100,
     // One sharded-pub/sub connection per master, on the reader only.
     shardedSubscribers: sharded,
-    redisOptions: { ...perNode, connectionName },
+    redisOptions: { ...perNode, connectionName, commandTimeout },
   }
 }
+
+/**
+ * ioredis's own per-command timeout, on top of the relay's deadlines: it is what bounds the
+ * ready check (INFO) of a reconnect through a connection nobody answers, so such a reconnect
+ * fails and is retried instead of waiting forever. The reader's XREAD BLOCK must fit in it.
+ */
+function commandTimeouts(tuning: Partial<RedisRelayTuning> | undefined): { command: number; reader: number } {
+  const command = tuning?.commandTimeoutMs ?? DEFAULT_RELAY_TUNING.commandTimeoutMs
+  const blockMs = tuning?.blockMs ?? DEFAULT_RELAY_TUNING.blockMs
+  return {
+    command: command + IOREDIS_TIMEOUT_MARGIN_MS,
+    reader: command + blockMs + READER_TIMEOUT_MARGIN_MS,
+  }
+}
+
+/** The relay's own deadline fires first (it knows the operation); ioredis's is the backstop. */
+const IOREDIS_TIMEOUT_MARGIN_MS = 1000
+
+/** The reader resets itself 4 s past BLOCK (stream-reader.ts); ioredis must not fire first. */
+const READER_TIMEOUT_MARGIN_MS = 5000
 
 export function createRelayFromConfig(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; tuning?: Partial<RedisRelayTuning> },
 ): Relay | undefined {
+  const timeouts = commandTimeouts(deps.tuning)
   const common = {
     instanceId: config.instanceId,
     prefix: config.redisPrefix,
@@ -61,8 +87,11 @@ export function createRelayFromConfig(
   }
   if (config.redisClusterNodes) {
     const seeds = config.redisClusterNodes.map((node) => ({ ...node }))
-    const command = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}`, false))
-    const reader = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}-reader`, true))
+    const command = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}`, false, timeouts.command))
+    const reader = new Cluster(
+      seeds,
+      clusterOptions(`yws-${config.instanceId}-reader`, true, timeouts.reader),
+    )
     return new RedisStreamRelay({
       ...common,
       connections: { command, reader },
@@ -79,8 +108,16 @@ export function createRelayFromConfig(
   }
   if (!config.redisUrl) return undefined
   const url = config.redisUrl
-  const command = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}` })
-  const reader = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `yws-${config.instanceId}-reader` })
+  const command = new Redis(url, {
+    ...CONNECTION_OPTIONS,
+    connectionName: `yws-${config.instanceId}`,
+    commandTimeout: timeouts.command,
+  })
+  const reader = new Redis(url, {
+    ...CONNECTION_OPTIONS,
+    connectionName: `yws-${config.instanceId}-reader`,
+    commandTimeout: timeouts.reader,
+  })
   return new RedisStreamRelay({
     ...common,
     connections: { command, reader },

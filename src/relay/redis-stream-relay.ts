@@ -17,6 +17,8 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import { MergePool } from '../storage/merge-pool.js'
+import { CommandGuard } from './command-guard.js'
+import { withDeadline } from './deadline.js'
 import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
 import { compactDoc } from './redis-compactor.js'
 import { deleteDocState, peekDocUpdates, readGeneration, removeInstanceUpdates } from './redis-doc-admin.js'
@@ -47,6 +49,12 @@ export interface RedisRelayTuning {
   readonly lockMs: number
   /** Control stream length cap (approximate). */
   readonly controlMaxLen: number
+  /**
+   * Deadline of every call on the command connection. Past it the call counts as failed (its
+   * rooms resync) and the connection is replaced: a dropped or black-holed command must not
+   * stop publishing (issue 10.3).
+   */
+  readonly commandTimeoutMs: number
 }
 
 export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
@@ -57,6 +65,7 @@ export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
   sweepMs: 2000,
   lockMs: 10_000,
   controlMaxLen: 1000,
+  commandTimeoutMs: 5000,
 }
 
 export interface RedisConnections {
@@ -133,6 +142,7 @@ interface Outgoing {
 export class RedisStreamRelay implements Relay {
   private readonly tuning: RedisRelayTuning
   private readonly command: RedisClient
+  private readonly guard: CommandGuard
   private readonly reader: StreamFollower
   /** Redis Cluster: no cross-node pipelines, and every append rings the stream's doorbell. */
   private readonly cluster: boolean
@@ -155,6 +165,12 @@ export class RedisStreamRelay implements Relay {
     this.tuning = { ...DEFAULT_RELAY_TUNING, ...options.tuning }
     this.logger = options.logger.child({ component: 'relay' })
     this.command = options.connections.command
+    this.guard = new CommandGuard(this.command, {
+      timeoutMs: this.tuning.commandTimeoutMs,
+      logger: this.logger,
+      metrics: options.metrics,
+      onHealthChange: this.onConnectionChange,
+    })
     this.controlKey = controlKey(options.prefix)
     this.cluster = this.command.isCluster
     this.reader = options.createFollower({
@@ -180,7 +196,10 @@ export class RedisStreamRelay implements Relay {
 
   get connected(): boolean {
     return (
-      !this.closed && this.command.status === 'ready' && this.options.connections.reader.status === 'ready'
+      !this.closed &&
+      this.command.status === 'ready' &&
+      this.guard.healthy &&
+      this.options.connections.reader.status === 'ready'
     )
   }
 
@@ -253,7 +272,7 @@ export class RedisStreamRelay implements Relay {
    */
   private async sync(room: RelayRoom, reason: string): Promise<void> {
     room.dirty = false
-    const state = await readDocState(this.command, room.keys)
+    const state = await this.guard.run('read-doc', () => readDocState(this.command, room.keys))
     if (room.left) return
     room.generation ??= state.generation
     if (state.generation > room.generation) {
@@ -402,7 +421,7 @@ export class RedisStreamRelay implements Relay {
     const position = this.reader.position(room.keys.stream)
     if (room.dirty || position === undefined)
       return this.scheduleSync(room, room.dirty ? 'dirty' : 'unsynced')
-    const probe = await probeDoc(this.command, room.keys)
+    const probe = await this.guard.run('probe', () => probeDoc(this.command, room.keys))
     let reason: string | undefined
     if (probe.epoch !== room.epoch) reason = 'redis-data-lost'
     else if (!probe.streamExists && position !== ZERO_ID) reason = 'stream-vanished'
@@ -426,7 +445,7 @@ export class RedisStreamRelay implements Relay {
       return this.recovering
     }
     this.recovering = (async () => {
-      const runIds = await serverRunIds(this.command)
+      const runIds = await this.guard.run('run-ids', () => serverRunIds(this.command))
       const restarted = someServerRestarted(this.runIds, runIds)
       if (this.runIds !== undefined)
         this.logger.info({ why, restarted, rooms: this.rooms.size }, 'relay catching up')
@@ -462,7 +481,10 @@ export class RedisStreamRelay implements Relay {
       // Everything published in this tick goes out as one pipeline.
       setImmediate(() => {
         this.flushScheduled = false
-        this.flushing = this.flushing.then(() => this.flush())
+        // A flush that threw must not leave the chain rejected (later flushes would never run).
+        this.flushing = this.flushing
+          .then(() => this.flush())
+          .catch((error: unknown) => this.redisError('flush', error))
       })
     }
   }
@@ -500,7 +522,7 @@ export class RedisStreamRelay implements Relay {
     const pipeline = this.command.pipeline()
     for (const item of batch) pipeline.call('XADD', ...this.xaddArgs(item))
     try {
-      return (await pipeline.exec()) ?? []
+      return (await this.guard.run('xadd', () => pipeline.exec())) ?? []
     } catch (error) {
       return batch.map(() => [error as Error, null])
     }
@@ -515,7 +537,7 @@ export class RedisStreamRelay implements Relay {
    */
   private async appendAndRing(batch: readonly Outgoing[]): Promise<[Error | null, unknown][]> {
     const settled = await Promise.allSettled(
-      batch.map((item) => this.command.call('XADD', ...this.xaddArgs(item))),
+      batch.map((item) => this.guard.run('xadd', () => this.command.call('XADD', ...this.xaddArgs(item)))),
     )
     const ring = new Set<string>()
     batch.forEach((item, index) => {
@@ -537,13 +559,16 @@ export class RedisStreamRelay implements Relay {
     if (!this.connected) return
     room.compacting = true
     room.seenSinceCompaction = 0
-    compactDoc(this.command, room.keys, {
-      instanceId: this.options.instanceId,
-      lockMs: this.tuning.lockMs,
-      trimMarginMs: this.tuning.trimMarginMs,
-      pool: this.pool,
-      logger: this.logger,
-    })
+    this.guard
+      .run('compact', () =>
+        compactDoc(this.command, room.keys, {
+          instanceId: this.options.instanceId,
+          lockMs: this.tuning.lockMs,
+          trimMarginMs: this.tuning.trimMarginMs,
+          pool: this.pool,
+          logger: this.logger,
+        }),
+      )
       .then((outcome) => this.logger.debug({ doc: room.sink.docName, outcome }, 'stream compaction'))
       .catch((error: unknown) => this.redisError('compact', error))
       .finally(() => {
@@ -588,7 +613,11 @@ export class RedisStreamRelay implements Relay {
 
   private async followControl(): Promise<void> {
     if (this.reader.isFollowing(this.controlKey)) return
-    const last = (await this.command.xrevrange(this.controlKey, '+', '-', 'COUNT', 1))[0]
+    const last = (
+      await this.guard.run('control-tail', () =>
+        this.command.xrevrange(this.controlKey, '+', '-', 'COUNT', 1),
+      )
+    )[0]
     this.reader.follow(this.controlKey, last ? last[0] : ZERO_ID, (entries) => this.onControlEntries(entries))
   }
 
@@ -629,7 +658,7 @@ export class RedisStreamRelay implements Relay {
     for (const room of this.rooms.values()) this.leaveRoom(room)
     await this.reader.close()
     await this.pool.close()
-    await this.command.quit().catch((error: unknown) => {
+    await withDeadline(this.command.quit(), this.tuning.commandTimeoutMs, 'QUIT').catch((error: unknown) => {
       this.logger.debug({ err: error }, 'QUIT failed; disconnecting')
       this.command.disconnect()
     })

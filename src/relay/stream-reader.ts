@@ -13,6 +13,8 @@
  */
 import type { Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
+import { ConnectionLostError } from './command-guard.js'
+import { DeadlineError, withDeadline } from './deadline.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { EntryHandler, FollowerHooks, StreamFollower } from './stream-follower.js'
 
@@ -39,6 +41,8 @@ export class StreamReader implements StreamFollower {
   private blocked = false
   private wakeIdle: (() => void) | undefined
   private needsRecovery = false
+  /** Rejects the XREAD in flight (set while one is). */
+  private abortRead: ((error: Error) => void) | undefined
 
   constructor(
     private readonly reader: Redis,
@@ -49,6 +53,9 @@ export class StreamReader implements StreamFollower {
     reader.on('close', () => {
       this.clientId = undefined
       this.needsRecovery = true
+      // ioredis drops a command in flight on reconnect without settling it: fail it now
+      // instead of waiting out the read deadline.
+      this.abortRead?.(new ConnectionLostError('reader connection closed during XREAD'))
     })
   }
 
@@ -112,26 +119,33 @@ export class StreamReader implements StreamFollower {
         // the reconnect (seen in the Redis-restart test: one instance's reader never
         // returned and that instance missed every later entry). BLOCK bounds a healthy
         // XREAD, so anything much slower means the connection must be reset.
+        const lost = new Promise<never>((_, reject) => {
+          this.abortRead = reject
+        })
         reply = await withDeadline(
-          (async () => {
-            this.clientId ??= Number(await this.reader.client('ID'))
-            this.blocked = true
-            return (await this.reader.xreadBuffer(
-              'COUNT',
-              this.options.count,
-              'BLOCK',
-              this.options.blockMs,
-              'STREAMS',
-              ...keys,
-              ...asked.map((follow) => follow.lastId),
-            )) as [Buffer, RawEntry[]][] | null
-          })(),
+          Promise.race([
+            lost,
+            (async () => {
+              this.clientId ??= Number(await this.reader.client('ID'))
+              this.blocked = true
+              return (await this.reader.xreadBuffer(
+                'COUNT',
+                this.options.count,
+                'BLOCK',
+                this.options.blockMs,
+                'STREAMS',
+                ...keys,
+                ...asked.map((follow) => follow.lastId),
+              )) as [Buffer, RawEntry[]][] | null
+            })(),
+          ]),
           this.options.blockMs + READ_DEADLINE_MARGIN_MS,
+          'XREAD',
         )
       } catch (error) {
         if (signal.aborted) break
         this.options.onError(error)
-        if (error instanceof ReadDeadlineError) {
+        if (error instanceof DeadlineError) {
           this.options.logger.warn('XREAD did not return in time; resetting the reader connection')
           this.clientId = undefined
           this.reader.disconnect(true)
@@ -140,6 +154,7 @@ export class StreamReader implements StreamFollower {
         continue
       } finally {
         this.blocked = false
+        this.abortRead = undefined
       }
       const now = performance.now()
       if (now - lastTurn > this.options.stallMs) this.options.onStall()
@@ -198,18 +213,3 @@ export class StreamReader implements StreamFollower {
 
 /** Past BLOCK, how long an XREAD may take before the reader connection counts as stuck. */
 const READ_DEADLINE_MARGIN_MS = 4000
-
-class ReadDeadlineError extends Error {
-  override name = 'ReadDeadlineError'
-}
-
-/** Resolves like `work`, or rejects with ReadDeadlineError after `ms`. */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadDeadlineError(`no reply within ${ms} ms`)), ms)
-  })
-  // The abandoned command may still settle later; its outcome no longer matters.
-  work.catch(() => undefined)
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
-}

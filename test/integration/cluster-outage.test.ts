@@ -16,8 +16,9 @@ function instance(redisUrl: string, prefix = 'yws'): Promise<TestServer> {
   return startServer({ redisUrl, redisPrefix: prefix, instanceId: `outage${instances++}` })
 }
 
-async function readyStatus(port: number): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${port}/readyz`)).status
+/** `strict`: /readyz?strict, which also requires the relay; plain /readyz stays 200 without it. */
+async function readyStatus(port: number, strict = true): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${port}/readyz${strict ? '?strict' : ''}`)).status
 }
 
 function edit(clients: readonly TestClient[], label: string): void {
@@ -39,7 +40,13 @@ describe('cluster failure modes', () => {
     for (const server of servers) expect(await readyStatus(server.port)).toBe(200)
 
     await redis.stop()
-    await waitFor(async () => (await readyStatus(servers[0]!.port)) === 503, { what: '/readyz to turn 503' })
+    await waitFor(async () => (await readyStatus(servers[0]!.port)) === 503, {
+      what: '/readyz?strict to turn 503',
+    })
+    // Degraded but ready: the plain probe keeps the instance in rotation, saying why.
+    const plain = await fetch(`http://127.0.0.1:${servers[0]!.port}/readyz`)
+    expect(plain.status).toBe(200)
+    expect(await plain.json()).toMatchObject({ status: 'degraded', relay: false, storage: true })
     edit(clients, 'during')
     // Local editing continues: the two clients of one instance still see each other.
     await waitForConvergence([clients[0]!.doc, clients[1]!.doc])
