@@ -4,7 +4,7 @@
  * non-blocking reads, see cluster-stream-reader.ts and docs/cluster.md).
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
-import type { Config } from '../config/config.js'
+import { type Config, redactUrl } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ClusterStreamReader } from './cluster-stream-reader.js'
@@ -87,6 +87,7 @@ export function createRelayFromConfig(
   }
   if (config.redisClusterNodes) {
     const seeds = config.redisClusterNodes.map((node) => ({ ...node }))
+    const target = `REDIS_CLUSTER_NODES (${seeds.map((seed) => `${seed.host}:${seed.port}`).join(',')})`
     const command = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}`, false, timeouts.command))
     const reader = new Cluster(
       seeds,
@@ -94,6 +95,7 @@ export function createRelayFromConfig(
     )
     return new RedisStreamRelay({
       ...common,
+      target,
       connections: { command, reader },
       createFollower: ({ hooks, tuning, logger, instanceId }: FollowerContext) =>
         new ClusterStreamReader(reader, {
@@ -120,6 +122,7 @@ export function createRelayFromConfig(
   })
   return new RedisStreamRelay({
     ...common,
+    target: `REDIS_URL (${redactUrl(url)})`,
     connections: { command, reader },
     createFollower: ({ hooks, tuning, logger }: FollowerContext) =>
       new StreamReader(reader, command, {

@@ -94,6 +94,8 @@ export interface RedisStreamRelayOptions {
   readonly connections: RedisConnections
   readonly createFollower: FollowerFactory
   readonly tuning?: Partial<RedisRelayTuning>
+  /** The setting and address Redis is reached by, for start-up messages (no password). */
+  readonly target?: string
 }
 
 const EMPTY = new Uint8Array(0)
@@ -159,6 +161,8 @@ export class RedisStreamRelay implements Relay {
   private recovering: Promise<void> | undefined
   private recoverAgain = false
   private wasConnected = false
+  /** The last connection error ioredis reported (its connect() only says "Connection is closed."). */
+  private lastConnectionError: unknown
   private closed = false
 
   constructor(private readonly options: RedisStreamRelayOptions) {
@@ -190,7 +194,10 @@ export class RedisStreamRelay implements Relay {
       connection.on('ready', this.onConnectionChange)
       connection.on('close', this.onConnectionChange)
       // ioredis emits 'error' on every failed reconnect; the state change is logged once.
-      connection.on('error', (error: unknown) => this.logger.debug({ err: error }, 'redis connection error'))
+      connection.on('error', (error: unknown) => {
+        this.lastConnectionError = error
+        this.logger.debug({ err: error }, 'redis connection error')
+      })
     }
   }
 
@@ -211,11 +218,13 @@ export class RedisStreamRelay implements Relay {
     ])
     for (const result of results) {
       if (result.status === 'rejected') {
-        // Local editing never waits for Redis: start anyway, readiness says 503, and the
-        // reader catches every room up once Redis answers.
+        // Local editing never waits for Redis: start anyway (readiness says "degraded"),
+        // and the reader catches every room up once Redis answers.
+        const cause = this.lastConnectionError ?? result.reason
+        const target = this.options.target ?? 'Redis'
         this.logger.warn(
-          { err: result.reason },
-          'Redis is unreachable at start; serving locally until it is back',
+          { err: cause, target },
+          `${target} is unreachable at start (${describeError(cause)}); serving locally until it is back`,
         )
       }
     }
@@ -664,6 +673,10 @@ export class RedisStreamRelay implements Relay {
     })
     this.options.metrics.relayConnected.set(0)
   }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 function asError(reason: unknown): Error {

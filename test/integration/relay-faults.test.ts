@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { connectSynced } from '../helpers/clients.js'
 import { parsePrometheus } from '../helpers/prometheus.js'
-import { startRedis } from '../helpers/redis.js'
+import { freePort, startRedis } from '../helpers/redis.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { waitFor } from '../helpers/wait.js'
@@ -134,5 +134,20 @@ describe('relay under Redis faults that are not an outage', () => {
     const tookMs = performance.now() - started
     console.log(`[figure] close with a black-holed Redis took ${tookMs.toFixed(0)} ms`)
     expect(tookMs).toBeLessThan(9000)
+  })
+
+  it('an unreachable REDIS_URL at start is named in the log; the instance serves, degraded', async () => {
+    const port = await freePort()
+    const server = await instance(`redis://:secret@127.0.0.1:${port}`)
+    const warning = server.logs.find((line) => String(line.msg).includes('unreachable at start'))
+    expect(warning?.msg).toContain(`REDIS_URL (redis://***@127.0.0.1:${port})`)
+    expect(warning?.msg).toContain('ECONNREFUSED')
+    expect(JSON.stringify(server.logs)).not.toContain('secret')
+    const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ status: 'degraded', relay: false })
+    const client = await connectSynced(server.url, 'alone')
+    client.text.insert(0, 'local editing works')
+    await waitFor(() => server.app.registry.get('alone')?.doc.getText('t').toString() === 'local editing works')
   })
 })
