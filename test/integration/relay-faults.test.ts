@@ -148,6 +148,8 @@ describe('relay under Redis faults that are not an outage', () => {
     expect(await ready.json()).toMatchObject({ status: 'degraded', relay: false })
     const client = await connectSynced(server.url, 'alone')
     client.text.insert(0, 'local editing works')
-    await waitFor(() => server.app.registry.get('alone')?.doc.getText('t').toString() === 'local editing works')
+    await waitFor(
+      () => server.app.registry.get('alone')?.doc.getText('t').toString() === 'local editing works',
+    )
   })
 })
