@@ -132,6 +132,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     // Every load passes the deletion gate: a copy deleted elsewhere is dropped first.
     beforeLoad: (docName): Promise<void> => documents.gate(docName),
   })
+  // After Redis lost its data the relay re-publishes what this disk holds for docs not
+  // open here; a doc loaded only for that is not kept cached.
+  relay?.attachStoredDocs?.({
+    async *names() {
+      for await (const stats of store.listDocs()) yield stats.docName
+    },
+    async load(docName) {
+      const loaded = await store.load(docName)
+      if (!registry.get(docName)) store.evict(docName)
+      return loaded.update
+    },
+  })
   const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
   const tokenVerifier = verifierFromConfig(config, (error) =>
     logger.error({ err: error, url: config.authJwksUrl }, 'JWKS fetch failed; using the last key set served'),

@@ -25,6 +25,7 @@ import { deleteDocState, peekDocUpdates, readGeneration, removeInstanceUpdates }
 import { probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
 import { controlKey, type DocKeys, docKeys, notifyChannel } from './redis-keys.js'
 import type { ControlMessage, Relay, RelaySink, RoomRelay } from './relay.js'
+import { generationKey, observeGeneration, republishStoredDocs, type StoredDocs } from './republisher.js'
 import {
   compareIds,
   decodeEntry,
@@ -55,6 +56,10 @@ export interface RedisRelayTuning {
    * stop publishing (issue 10.3).
    */
   readonly commandTimeoutMs: number
+  /** How often the Redis data generation is checked (a FLUSHALL closes no connection). */
+  readonly generationCheckMs: number
+  /** Stored docs per batch when re-publishing after Redis lost its data. */
+  readonly republishBatch: number
 }
 
 export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
@@ -66,6 +71,8 @@ export const DEFAULT_RELAY_TUNING: RedisRelayTuning = {
   lockMs: 10_000,
   controlMaxLen: 1000,
   commandTimeoutMs: 5000,
+  generationCheckMs: 5000,
+  republishBatch: 100,
 }
 
 export interface RedisConnections {
@@ -161,6 +168,13 @@ export class RedisStreamRelay implements Relay {
   private recovering: Promise<void> | undefined
   private recoverAgain = false
   private wasConnected = false
+  private storedDocs: StoredDocs | undefined
+  /** The Redis data generation last seen (undefined: not yet observed). */
+  private generation: string | undefined
+  /** A re-publication of stored docs is owed (Redis lost data; not completed yet). */
+  private republishOwed = false
+  private republishing: Promise<void> | undefined
+  private generationTimer: NodeJS.Timeout | undefined
   /** The last connection error ioredis reported (its connect() only says "Connection is closed."). */
   private lastConnectionError: unknown
   private closed = false
@@ -230,6 +244,68 @@ export class RedisStreamRelay implements Relay {
     }
     this.onConnectionChange()
     this.reader.start()
+    this.generationTimer = setInterval(() => {
+      if (!this.connected) return
+      this.checkGeneration().catch((error: unknown) => this.redisError('generation', error))
+    }, this.tuning.generationCheckMs)
+    this.generationTimer.unref()
+  }
+
+  attachStoredDocs(docs: StoredDocs): void {
+    this.storedDocs = docs
+  }
+
+  /**
+   * Notices that Redis lost its data (the generation marker vanished or changed: restart
+   * without persistence, FLUSHALL, failover to an empty replica, eviction). Then every open
+   * room resyncs, and every stored doc not open here is re-published in batches. The first
+   * observation after start counts as a loss only if the marker was missing (a new Redis).
+   */
+  private async checkGeneration(resyncRooms = true): Promise<boolean> {
+    const seen = await this.guard.run('generation', () =>
+      observeGeneration(this.command, generationKey(this.options.prefix)),
+    )
+    const lost = this.generation === undefined ? seen.created : seen.value !== this.generation
+    this.generation = seen.value
+    if (lost) {
+      this.logger.warn(
+        { rooms: this.rooms.size, created: seen.created },
+        'Redis lost its data (generation marker changed); resyncing rooms and re-publishing stored docs',
+      )
+      if (resyncRooms) for (const room of this.rooms.values()) this.scheduleSync(room, 'redis-data-lost')
+      this.republishOwed = true
+    }
+    if (this.republishOwed) this.republishInBackground()
+    return lost
+  }
+
+  private republishInBackground(): void {
+    const docs = this.storedDocs
+    if (!docs || this.republishing || this.closed) return
+    this.republishing = republishStoredDocs({
+      redis: this.command,
+      prefix: this.options.prefix,
+      instanceId: this.options.instanceId,
+      docs,
+      skip: (docName) => this.rooms.has(docName),
+      batchSize: this.tuning.republishBatch,
+      guard: (work) => this.guard.run('republish', work),
+      metrics: this.options.metrics,
+      logger: this.logger,
+      cancelled: () => this.closed || !this.connected,
+    })
+      .then((result) => {
+        if (result.complete) this.republishOwed = false
+        this.options.metrics.relayRepublishSeconds.set(result.seconds)
+        this.logger.info(
+          { docs: result.docs, bytes: result.bytes, seconds: result.seconds, complete: result.complete },
+          'stored docs re-published to Redis',
+        )
+      })
+      .catch((error: unknown) => this.redisError('republish', error))
+      .finally(() => {
+        this.republishing = undefined
+      })
   }
 
   private readonly onConnectionChange = (): void => {
@@ -459,10 +535,13 @@ export class RedisStreamRelay implements Relay {
       if (this.runIds !== undefined)
         this.logger.info({ why, restarted, rooms: this.rooms.size }, 'relay catching up')
       this.runIds = runIds
+      // A restart resyncs every room below (counted as such); the generation check then only
+      // adds the re-publication of docs not open here.
+      const lost = await this.checkGeneration(!restarted)
       await this.followControl()
       await Promise.all(
         [...this.rooms.values()].map((room) =>
-          restarted ? this.scheduleSync(room, 'redis-restarted') : this.checkGap(room),
+          restarted ? this.scheduleSync(room, 'redis-restarted') : lost ? undefined : this.checkGap(room),
         ),
       )
     })().finally(() => {
@@ -664,6 +743,8 @@ export class RedisStreamRelay implements Relay {
     await this.flushing
     await this.flush().catch((error: unknown) => this.redisError('xadd', error))
     this.closed = true
+    clearInterval(this.generationTimer)
+    await this.republishing
     for (const room of this.rooms.values()) this.leaveRoom(room)
     await this.reader.close()
     await this.pool.close()

@@ -3,6 +3,8 @@
  * Redis Streams implementation lives beside this file. Rooms never see ioredis types.
  */
 
+import type { StoredDocs } from './republisher.js'
+
 /** The room side, as the relay sees it. */
 export interface RelaySink {
   readonly docName: string
@@ -48,6 +50,11 @@ export interface Relay {
   join(sink: RelaySink): Promise<RoomRelay>
   /** Sends `message` to every other instance (best effort: not retried while Redis is away). */
   broadcastControl?(message: ControlMessage): void
+  /**
+   * Gives the relay this instance's stored docs, so that after Redis lost its data it can
+   * re-publish the docs nobody has open here (promise 3).
+   */
+  attachStoredDocs?(docs: StoredDocs): void
   /** Registers the handler for control messages from other instances. */
   onControl?(handler: (message: ControlMessage) => void): void
   /**
