@@ -2,7 +2,7 @@
  * `npm run compact`: parses the command line, opens the target (a stopped instance's
  * directory, or a running instance through its admin endpoint), walks the docs one at a
  * time with progress, and prints a summary. Returns the exit code; the process wiring
- * (signals, process.exit) lives in scripts/compact.ts.
+ * (signals, process.exit) lives in src/cli/process-runner.ts.
  *
  * Interrupt safety comes from the store: each doc's new snapshot and the deletion of the
  * entries it merged are one atomic LevelDB batch, so a kill at any moment leaves every doc
@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
+import type { CliCommand } from './command.js'
 import { COMPACT_USAGE, type CompactArgs, parseCompactArgs } from './compact-args.js'
 import {
   LineProgress,
@@ -208,4 +209,17 @@ function createProgress(args: CompactArgs, io: CompactIo, verb: string): Progres
   if (args.quiet) return new SilentProgress(io.stderr)
   if (io.stderr.isTTY) return new TtyProgress(io.stderr, verb)
   return new LineProgress(io.stderr, verb)
+}
+
+/** `yjs-cluster-server compact` (and `npm run compact`). */
+export const compactCommand: CliCommand = {
+  name: 'compact',
+  summary: 'merge each document log into one snapshot (--data-dir or --url)',
+  run: (argv, context) =>
+    runCompactCommand(argv, {
+      stdout: context.stdout,
+      stderr: context.stderr as CompactIo['stderr'],
+      env: context.env,
+      signal: context.signal,
+    }),
 }

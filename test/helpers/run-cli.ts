@@ -1,6 +1,6 @@
 /**
- * Runs an operator CLI from scripts/ as a real child process (`node --import tsx`), the way
- * `npm run compact` does, capturing its output and exit code.
+ * Runs an operator CLI from scripts/ (or the `yjs-cluster-server` bin, src/cli/main.ts) as a
+ * real child process (`node --import tsx`), capturing its output and exit code.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,9 @@ export interface CliRun {
   /** Exit code, or the signal name when killed. */
   readonly exited: Promise<number | string>
 }
+
+/** The bin's source entry; `startCli(BIN, ...)` runs `yjs-cluster-server` with its arguments. */
+export const BIN = '../src/cli/main.ts'
 
 export function startCli(script: string, args: readonly string[], env: Record<string, string> = {}): CliRun {
   const path = fileURLToPath(new URL(`../../scripts/${script}`, import.meta.url))

@@ -1,0 +1,122 @@
+/**
+ * The `yjs-cluster-server` bin as a user runs it: a child process per call (from the sources;
+ * test/integration/package.test.ts runs the packed build), real servers for the tokens.
+ * Argument checks that need no process of their own go through `dispatch` in process
+ * (each child process costs 2-4 s of tsx start-up on a loaded machine).
+ */
+import { Writable } from 'node:stream'
+import { decodeJwt } from 'jose'
+import { describe, expect, it } from 'vitest'
+import type { CliContext } from '../../src/cli/command.js'
+import { commands } from '../../src/cli/commands.js'
+import { dispatch } from '../../src/cli/dispatch.js'
+import { ExitCode } from '../../src/cli/exit-codes.js'
+import { rawUpgrade } from '../helpers/http.js'
+import { BIN, runCli } from '../helpers/run-cli.js'
+import { startServer } from '../helpers/server.js'
+import { TEST_SECRET } from '../helpers/tokens.js'
+
+describe('yjs-cluster-server --help', () => {
+  it('lists every registered command and the exit codes', async () => {
+    const run = await runCli(BIN, ['--help'])
+    expect(run.code, run.stderr).toBe(ExitCode.ok)
+    for (const command of commands) expect(run.stdout).toContain(`  ${command.name} `)
+    expect(run.stdout).toMatch(/exit codes: 0 ok, 1 failure, 2 usage error/)
+  })
+
+  it.each(commands.map((command) => command.name))(
+    '%s --help prints its usage on stdout, exit 0',
+    async (name) => {
+      const run = await inProcess([name, '--help'])
+      expect(run.code, run.stderr).toBe(ExitCode.ok)
+      expect(run.stdout).toMatch(/^usage: /)
+      expect(run.stderr).toBe('')
+    },
+  )
+
+  it('refuses an unknown command with exit 2 and the command list', async () => {
+    const run = await inProcess(['frobnicate'])
+    expect(run.code).toBe(ExitCode.usage)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toContain('unknown command "frobnicate"')
+    expect(run.stderr).toContain('  token ')
+  })
+
+  it('serve stops on a bad setting with one line naming it, exit 1', async () => {
+    const run = await runCli(BIN, ['serve'], { PORT: '99999' })
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^configuration error: PORT /)])
+  })
+})
+
+describe('yjs-cluster-server token', () => {
+  it('mints a token the server accepts for the granted docs only', async () => {
+    const server = await startServer({ authSecret: TEST_SECRET })
+    const run = await runCli(BIN, ['token', '--docs', 'team-a/*,lobby', '--sub', 'alice', '--ttl', '15m'], {
+      AUTH_SECRET: TEST_SECRET,
+    })
+    expect(run.code, run.stderr).toBe(ExitCode.ok)
+    const token = run.stdout.trim()
+    expect(run.stdout).toBe(`${token}\n`)
+    const claims = decodeJwt(token)
+    expect(claims).toMatchObject({ docs: ['team-a/*', 'lobby'], sub: 'alice' })
+    expect(claims.exp! - claims.iat!).toBe(15 * 60)
+    expect(claims.mode).toBeUndefined()
+
+    const query = `?token=${token}`
+    expect((await rawUpgrade(server.port, `/team-a%2Fplan${query}`)).status).toBe(101)
+    expect((await rawUpgrade(server.port, `/lobby${query}`)).status).toBe(101)
+    expect((await rawUpgrade(server.port, `/team-b%2Fplan${query}`)).status).toBe(403)
+    // Signed with another secret: the server does not know it.
+    const other = await runCli(BIN, ['token', '--docs', '*', '--secret', 'x'.repeat(40)])
+    expect((await rawUpgrade(server.port, `/lobby?token=${other.stdout.trim()}`)).status).toBe(401)
+  })
+
+  it('mints a read-only token when asked', async () => {
+    const run = await runCli(BIN, ['token', '--docs', '*', '--mode', 'read', '--ttl', '2d'], {
+      AUTH_SECRET: TEST_SECRET,
+    })
+    expect(run.code, run.stderr).toBe(ExitCode.ok)
+    const claims = decodeJwt(run.stdout.trim())
+    expect(claims).toMatchObject({ docs: ['*'], mode: 'read' })
+    expect(claims.exp! - claims.iat!).toBe(2 * 86_400)
+  })
+
+  it.each([
+    [['--docs', '*'], {}, /no signing key/],
+    [['--docs', '*'], { AUTH_SECRET: 'short' }, /at least 32 bytes/],
+    [[], { AUTH_SECRET: TEST_SECRET }, /--docs is required/],
+    [['--docs', '*', '--mode', 'admin'], { AUTH_SECRET: TEST_SECRET }, /--mode must be write or read/],
+    [['--docs', '*', '--ttl', '3 weeks'], { AUTH_SECRET: TEST_SECRET }, /--ttl must be like/],
+    [['--docs', '*', '--ttl', '400d'], { AUTH_SECRET: TEST_SECRET }, /at most 365d/],
+    [['--docs', '*', '--bogus'], { AUTH_SECRET: TEST_SECRET }, /Unknown option '--bogus'/],
+  ])('refuses %j with exit 2 and nothing on stdout', async (args, env, message) => {
+    const run = await inProcess(['token', ...args], env)
+    expect(run.code).toBe(ExitCode.usage)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(message)
+  })
+})
+
+/** Runs the CLI's dispatch in this process with captured output. */
+async function inProcess(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = { stdout: '', stderr: '' }
+  const sink = (key: 'stdout' | 'stderr') =>
+    new Writable({
+      write(chunk, _encoding, callback) {
+        output[key] += String(chunk)
+        callback()
+      },
+    })
+  const context: CliContext = {
+    stdout: sink('stdout'),
+    stderr: sink('stderr'),
+    env,
+    signal: new AbortController().signal,
+  }
+  const code = await dispatch(argv, commands, context)
+  return { code, ...output }
+}
