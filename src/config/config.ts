@@ -8,6 +8,7 @@
  * (the compiler insists on both) and a line in docs/configuration.md (a test insists).
  */
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import {
   type HostPort,
   hostPortList,
@@ -101,6 +102,7 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
   dataDir: text('DATA_DIR', './data'),
   redisUrl: redisUrl('REDIS_URL'),
   redisClusterNodes: hostPortList('REDIS_CLUSTER_NODES'),
+  // The default depends on the port: build() replaces this one by defaultInstanceId.
   instanceId: pattern(
     'INSTANCE_ID',
     () => randomBytes(4).toString('hex'),
@@ -147,16 +149,19 @@ type NameOf = (key: Key) => string
 /** Builds a Config one setting at a time; `read` returns undefined for "use the default". */
 function build(read: (key: Key, setting: Setting<unknown>) => unknown, nameOf: NameOf): Config {
   const values: Record<string, unknown> = {}
+  let instanceIdGiven = false
   for (const key of Object.keys(SETTINGS) as Key[]) {
     const setting = SETTINGS[key] as Setting<unknown>
     try {
       const value = read(key, setting)
+      if (key === 'instanceId') instanceIdGiven = value !== undefined
       values[key] = value === undefined ? setting.fallback() : value
     } catch (error) {
       if (error instanceof SettingProblem) throw new ConfigError(`${nameOf(key)} ${error.message}`)
       throw error
     }
   }
+  if (!instanceIdGiven) values.instanceId = defaultInstanceId(hostname(), values.port as number)
   const config = values as unknown as Config
   checkCombination(config, nameOf)
   return Object.freeze(config)
@@ -222,7 +227,25 @@ export function resolveConfig(options: Readonly<Partial<Record<Key, unknown>>>):
   )
 }
 
-/** A full config for tests and embedding: defaults plus overrides, no environment. */
+/**
+ * The INSTANCE_ID when none is set: `<host name>-<port>`, so a restarted instance keeps its
+ * name (and its Prometheus series) while two instances on one host still differ. The host
+ * name is cut to what INSTANCE_ID allows. Port 0 has no stable name (the port is picked at
+ * listen time), so it gets a random suffix: two such instances must never share an id,
+ * because the relay skips entries carrying its own id.
+ */
+export function defaultInstanceId(hostName: string, port: number): string {
+  const host = hostName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50) || 'host'
+  return `${host}-${port === 0 ? randomBytes(4).toString('hex') : port}`
+}
+
+/**
+ * A full config for tests and embedding: defaults plus overrides, no environment. The
+ * default instance id follows the overridden port (a random one for port 0), so two
+ * servers made this way never share an id.
+ */
 export function configFor(overrides: Partial<Config> = {}): Config {
-  return Object.freeze({ ...loadConfig({}), ...overrides })
+  const base = loadConfig({})
+  const instanceId = overrides.instanceId ?? defaultInstanceId(hostname(), overrides.port ?? base.port)
+  return Object.freeze({ ...base, instanceId, ...overrides })
 }
