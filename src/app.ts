@@ -204,7 +204,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const admin: AdminActions = {
     openDocs: () =>
       [...registry.rooms()].map((room) => ({ doc: room.docName, connections: room.connectionCount })),
-    storedDocs: (prefix) => store.listDocs(prefix !== undefined ? { prefix } : {}),
+    storedDocs: (listing) => store.listDocs(listing),
     flush: () => store.flush(),
     compact: async ({ doc, prefix, gc, dryRun }) => {
       const results: CompactionResult[] = []

@@ -81,26 +81,34 @@ const REQUEST_TIMEOUT_MS = 10 * 60_000
 
 export class AdminTarget implements CompactionTarget {
   readonly description: string
-  private readonly listings = new Map<string, DocStats[]>()
 
   constructor(private readonly source: AdminSource) {
     this.description = source.url
   }
 
+  /**
+   * Pages through /admin/stored-docs (`after` = the last name of the previous page), so
+   * neither the instance nor this process ever holds the whole listing. Each pass walks the
+   * store afresh; a doc created mid-run is compacted if its name sorts after the cursor.
+   */
   async *docs(prefix: string | undefined): AsyncIterable<DocStats> {
-    // The endpoint answers with the whole list; keep it for the second pass (count, then
-    // compact) instead of asking the live instance to walk its store twice.
-    const key = prefix ?? ''
-    let listing = this.listings.get(key)
-    if (!listing) {
-      const query = prefix !== undefined ? `?prefix=${encodeURIComponent(prefix)}` : ''
-      const body = (await this.request('GET', `/admin/stored-docs${query}`)) as { docs?: DocStats[] }
-      if (!Array.isArray(body.docs))
+    let after: string | undefined
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(LISTING_PAGE_DOCS) })
+      if (prefix !== undefined) query.set('prefix', prefix)
+      if (after !== undefined) query.set('after', after)
+      const body = (await this.request('GET', `/admin/stored-docs?${query}`)) as {
+        docs?: DocStats[]
+        next?: string | null
+      }
+      if (!Array.isArray(body.docs)) {
         throw new TargetUnavailableError('unexpected answer from /admin/stored-docs')
-      listing = body.docs
-      this.listings.set(key, listing)
+      }
+      yield* body.docs
+      // An instance from before paging answers without `next`: its list was complete.
+      if (typeof body.next !== 'string') return
+      after = body.next
     }
-    yield* listing
   }
 
   async compact(docName: string, options: Required<CompactionOptions>): Promise<CompactionResult> {

@@ -3,7 +3,9 @@
  * is one entry of the table served by admin-router.ts:
  *
  *   GET  /admin/docs                      open docs with client counts
- *   GET  /admin/stored-docs[?prefix=P]    stored docs with sizes
+ *   GET  /admin/stored-docs[?prefix=P&after=NAME&limit=N]
+ *                                         stored docs with sizes, one page, and the cursor
+ *                                         of the next (`next`, null on the last page)
  *   POST /admin/flush                     write every queued update now
  *   POST /admin/compact  {doc?|prefix?, gc?, dryRun?}   compact through this instance
  *   POST /admin/evict    {doc}            close a doc's clients (1000) and unload it
@@ -19,9 +21,11 @@ import { readJson } from './request-body.js'
 /** What the operator routes do; app.ts supplies it. */
 export interface AdminActions {
   openDocs(): { doc: string; connections: number }[]
-  storedDocs(
-    prefix: string | undefined,
-  ): AsyncIterable<{ docName: string; snapshotBytes: number; logEntries: number; logBytes: number }>
+  /** Stored docs in name order: with `prefix`, only those; with `after`, only names above it. */
+  storedDocs(listing: {
+    prefix?: string
+    after?: string
+  }): AsyncIterable<{ docName: string; snapshotBytes: number; logEntries: number; logBytes: number }>
   flush(): Promise<void>
   compact(target: { doc?: string; prefix?: string; gc: boolean; dryRun: boolean }): Promise<unknown[]>
   evict(doc: string): Promise<number>
@@ -38,6 +42,29 @@ export function prefixProblem(prefix: unknown): string | undefined {
 
 const none = (): Parsed<undefined> => accept(undefined)
 
+/** Docs per /admin/stored-docs page unless `limit` says otherwise, and the most it may say. */
+export const STORED_DOCS_PAGE = { default: 1000, max: 10_000 } as const
+
+interface StoredDocsPage {
+  readonly prefix: string | undefined
+  readonly after: string | undefined
+  readonly limit: number
+}
+
+function parseStoredDocsPage(query: URLSearchParams): Parsed<StoredDocsPage> {
+  const prefix = query.get('prefix') ?? undefined
+  const problem = prefixProblem(prefix)
+  if (problem) return refuse(400, problem)
+  const after = query.get('after') ?? undefined
+  if (after !== undefined && docNameProblem(after)) return refuse(400, 'after must be a document name')
+  const rawLimit = query.get('limit')
+  const limit = rawLimit === null ? STORED_DOCS_PAGE.default : Number(rawLimit)
+  if (!/^\d+$/.test(rawLimit ?? '1') || limit < 1 || limit > STORED_DOCS_PAGE.max) {
+    return refuse(400, `limit must be a whole number from 1 to ${STORED_DOCS_PAGE.max}`)
+  }
+  return accept({ prefix, after, limit })
+}
+
 /** A JSON body's `doc`, validated. */
 function docField(doc: unknown): Parsed<string> {
   if (typeof doc !== 'string' || docNameProblem(doc)) return refuse(400, 'doc must be a valid document name')
@@ -53,19 +80,28 @@ export function operatorRoutes(actions: AdminActions): AdminRoute[] {
       parse: none,
       run: (_input, response) => sendJson(response, 200, { docs: actions.openDocs() }),
     }),
-    defineRoute<string | undefined>({
+    defineRoute<StoredDocsPage>({
       method: 'GET',
       pattern: '/admin/stored-docs',
-      summary: 'docs in this instance’s LevelDB with sizes (`?prefix=P`)',
-      parse: ({ query }) => {
-        const prefix = query.get('prefix') ?? undefined
-        const problem = prefixProblem(prefix)
-        return problem ? refuse(400, problem) : accept(prefix)
-      },
-      run: async (prefix, response) => {
+      summary:
+        'docs in this instance’s LevelDB with sizes, one page (`?prefix=P&after=NAME&limit=N`, answer `{ docs, next }`)',
+      parse: ({ query }) => parseStoredDocsPage(query),
+      run: async ({ prefix, after, limit }, response) => {
         const docs = []
-        for await (const stats of actions.storedDocs(prefix)) docs.push(stats)
-        sendJson(response, 200, { docs })
+        let next: string | null = null
+        // One doc past the page tells whether another page exists, so the last page says
+        // next: null instead of sending the caller for an empty one.
+        for await (const stats of actions.storedDocs({
+          ...(prefix !== undefined ? { prefix } : {}),
+          ...(after !== undefined ? { after } : {}),
+        })) {
+          if (docs.length === limit) {
+            next = docs[docs.length - 1]!.docName
+            break
+          }
+          docs.push(stats)
+        }
+        sendJson(response, 200, { docs, next })
       },
     }),
     defineRoute({
