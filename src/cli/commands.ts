@@ -1,11 +1,34 @@
 /**
- * The registry of `yjs-cluster-server` subcommands, in the order `--help` lists them. Adding a
- * subcommand is one import and one entry here; the bin (src/cli/main.ts) does the rest.
- * The first entry is the default when no subcommand is given.
+ * The registry of `yjs-cluster-server` subcommands, in the order `--help` lists them. Adding
+ * a subcommand is one entry here:
+ *
+ *   lazyCommand('export', 'one line for --help', async () => (await import('./export-command.js')).exportCommand),
+ *
+ * Entries load their module only when run: `token` or `--help` must not pay for LevelDB,
+ * ioredis and the worker pool (each `serve` dependency costs start-up time). The first
+ * entry is the default when no subcommand is given.
  */
 import type { CliCommand } from './command.js'
-import { compactCommand } from './compact-command.js'
-import { serveCommand } from './serve-command.js'
-import { tokenCommand } from './token-command.js'
 
-export const commands: readonly CliCommand[] = [serveCommand, compactCommand, tokenCommand]
+/** A command whose module is imported on first run. `name`/`summary` are for dispatch and --help. */
+export function lazyCommand(name: string, summary: string, load: () => Promise<CliCommand>): CliCommand {
+  return { name, summary, run: async (argv, context) => (await load()).run(argv, context) }
+}
+
+export const commands: readonly CliCommand[] = [
+  lazyCommand(
+    'serve',
+    'start one instance, configured by the environment',
+    async () => (await import('./serve-command.js')).serveCommand,
+  ),
+  lazyCommand(
+    'compact',
+    'merge each document log into one snapshot (--data-dir or --url)',
+    async () => (await import('./compact-command.js')).compactCommand,
+  ),
+  lazyCommand(
+    'token',
+    'mint a JWT for AUTH_SECRET (--docs, --sub, --mode, --ttl)',
+    async () => (await import('./token-command.js')).tokenCommand,
+  ),
+]
