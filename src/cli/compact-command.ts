@@ -134,6 +134,7 @@ async function run(args: CompactArgs, target: CompactionTarget, io: CompactIo): 
     )
   }
 
+  const diskBefore = await target.diskBytes()
   const progress = createProgress(args, io, verb)
   const onAbort = () =>
     progress.note('interrupted: finishing the doc in hand, then stopping (interrupt again to stop at once)')
@@ -186,6 +187,12 @@ async function run(args: CompactArgs, target: CompactionTarget, io: CompactIo): 
     io.signal.removeEventListener('abort', onAbort)
   }
 
+  // Also after an interrupt: the docs that were done deleted their logs.
+  if (mode === 'compact' && summary.compactedAny) {
+    if (!args.quiet) io.stderr.write('reclaiming disk space (LevelDB compaction of the deleted entries)\n')
+    await target.reclaimSpace()
+  }
+  summary.disk(diskBefore, await target.diskBytes())
   const report = summary.report(now() - started, interrupted)
   io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report))
   if (interrupted) return ExitCode.interrupted

@@ -30,6 +30,9 @@ export interface SummaryReport {
   readonly bytesBefore: number
   readonly bytesAfter: number
   readonly bytesSaved: number
+  /** Bytes of the data directory's files before the run and after it (--data-dir only, else null). */
+  readonly diskBytesBefore: number | null
+  readonly diskBytesAfter: number | null
   readonly durationMs: number
   /** MB (10^6 bytes) of log compacted per second. */
   readonly throughputMBps: number
@@ -53,6 +56,8 @@ export class CompactSummary {
   private readonly failures: DocProblem[] = []
   private readonly broken: DocProblem[] = []
   private problemsNotListed = 0
+  private diskBytesBefore: number | null = null
+  private diskBytesAfter: number | null = null
 
   constructor(
     private readonly mode: RunMode,
@@ -108,8 +113,18 @@ export class CompactSummary {
     this.list(this.broken, { doc, problem })
   }
 
+  /** The data directory's size on disk before and after the run, when the target knows it. */
+  disk(before: number | undefined, after: number | undefined): void {
+    this.diskBytesBefore = before ?? null
+    this.diskBytesAfter = after ?? null
+  }
+
   get bytesSaved(): number {
     return this.bytesBefore - this.bytesAfter
+  }
+
+  get compactedAny(): boolean {
+    return this.docsCompacted > 0
   }
 
   get scanned(): number {
@@ -137,6 +152,8 @@ export class CompactSummary {
       bytesBefore: this.bytesBefore,
       bytesAfter: this.bytesAfter,
       bytesSaved: this.bytesSaved,
+      diskBytesBefore: this.diskBytesBefore,
+      diskBytesAfter: this.diskBytesAfter,
       durationMs: Math.round(durationMs),
       throughputMBps: seconds > 0 ? round(this.logBytesCompacted / 1e6 / seconds, 2) : 0,
       docsPerSecond: seconds > 0 ? round(this.docsScanned / seconds, 1) : 0,
@@ -177,6 +194,13 @@ export function formatSummary(report: SummaryReport): string {
     rows.push(['bytes before', formatBytes(report.bytesBefore)])
     rows.push(['bytes after', `${formatBytes(report.bytesAfter)} (${formatChange(report)})`])
   }
+  if (report.diskBytesBefore !== null && report.diskBytesAfter !== null) {
+    rows.push(['directory before', formatBytes(report.diskBytesBefore)])
+    rows.push([
+      'directory after',
+      `${formatBytes(report.diskBytesAfter)} (${formatChange({ bytesBefore: report.diskBytesBefore, bytesSaved: report.diskBytesBefore - report.diskBytesAfter })})`,
+    ])
+  }
   rows.push(['time', formatDuration(report.durationMs)])
   if (report.mode !== 'verify') {
     rows.push([
@@ -202,7 +226,7 @@ export function formatSummary(report: SummaryReport): string {
   return `${lines.join('\n')}\n`
 }
 
-function formatChange(report: SummaryReport): string {
+function formatChange(report: Pick<SummaryReport, 'bytesBefore' | 'bytesSaved'>): string {
   if (report.bytesBefore === 0) return 'no change'
   const percent = (report.bytesSaved / report.bytesBefore) * 100
   return report.bytesSaved >= 0 ? `-${percent.toFixed(1)}%` : `+${(-percent).toFixed(1)}%`

@@ -3,7 +3,9 @@
  * LevelDocStore) or a running instance (AdminTarget, via its /admin endpoints). The command
  * only sees this interface, so both paths share the loop, progress and summary.
  */
+import { readdir, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
 import { LevelDocStore } from '../storage/level-doc-store.js'
 import type { AdminSource } from './compact-args.js'
@@ -16,6 +18,10 @@ export interface CompactionTarget {
   compact(docName: string, options: Required<CompactionOptions>): Promise<CompactionResult>
   /** The problem with a doc's stored entries, or undefined when they decode and merge. */
   verify(docName: string): Promise<string | undefined>
+  /** Bytes of the store's files on disk, or undefined when this target cannot see them. */
+  diskBytes(): Promise<number | undefined>
+  /** Makes the disk give back what compactions deleted (see LevelDocStore.reclaimSpace). */
+  reclaimSpace(): Promise<void>
   close(): Promise<void>
 }
 
@@ -72,6 +78,21 @@ export class DirTarget implements CompactionTarget {
     return this.store.verify(docName)
   }
 
+  /** LevelDB keeps its files in one flat directory; sub-directories are not ours. */
+  async diskBytes(): Promise<number> {
+    const entries = await readdir(this.description, { withFileTypes: true })
+    const sizes = await Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map(async (entry) => (await stat(join(this.description, entry.name))).size),
+    )
+    return sizes.reduce((sum, size) => sum + size, 0)
+  }
+
+  reclaimSpace(): Promise<void> {
+    return this.store.reclaimSpace()
+  }
+
   close(): Promise<void> {
     return this.store.close()
   }
@@ -125,6 +146,14 @@ export class AdminTarget implements CompactionTarget {
   verify(): Promise<string | undefined> {
     return Promise.reject(new Error('--verify needs --data-dir'))
   }
+
+  /** The instance's directory is on another machine, as far as we know. */
+  async diskBytes(): Promise<undefined> {
+    return undefined
+  }
+
+  /** The instance's own LevelDB compacts while it keeps writing; nothing to ask for here. */
+  async reclaimSpace(): Promise<void> {}
 
   async close(): Promise<void> {}
 

@@ -330,6 +330,24 @@ export class LevelDocStore implements DocStore {
     if (current) yield current
   }
 
+  /**
+   * Has LevelDB rewrite the files that hold doc keys now, so the entries compactions
+   * deleted leave the disk. Left alone, LevelDB drops deleted entries only when its own
+   * background compactions reach those files, which on a store that is no longer written
+   * (an offline compaction run) is never: the directory grew after compacting (issue 11,
+   * 95 kB -> 106 kB on 5 docs x 300 updates). Costs one pass over the doc key range.
+   */
+  async reclaimSpace(): Promise<void> {
+    this.assertOpen()
+    this.assertWritable()
+    await this.flush()
+    // `level` types the database as the browser/Node union; on Node it is classic-level,
+    // which has compactRange. Elsewhere there is nothing on disk to reclaim.
+    const db = this.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }
+    if (typeof db.compactRange !== 'function') return
+    await db.compactRange(DOC_PREFIX, prefixEnd(DOC_PREFIX))
+  }
+
   async verify(docName: string): Promise<string | undefined> {
     assertDocName(docName)
     this.assertOpen()
