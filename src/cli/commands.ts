@@ -31,4 +31,9 @@ export const commands: readonly CliCommand[] = [
     'mint a JWT for AUTH_SECRET (--docs, --sub, --mode, --ttl)',
     async () => (await import('./token-command.js')).tokenCommand,
   ),
+  lazyCommand(
+    'simulate',
+    'simulated editors type into live servers; exit 0 only if nothing was lost',
+    async () => (await import('./simulate-command.js')).simulateCommand,
+  ),
 ]
