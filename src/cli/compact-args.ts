@@ -1,13 +1,15 @@
 /**
- * Command line of `npm run compact`: argv (and the environment, for the admin token) in, a
+ * Command line of `yjs-cluster-server compact` (`npm run compact`): argv (and the environment, for the admin token) in, a
  * validated CompactArgs or a usage error out. Pure, so every rule is unit-testable.
  */
 import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
 
-export const COMPACT_USAGE = `usage: npm run compact -- (--data-dir DIR | --url URL [--admin-token T]) [options]
+export const COMPACT_USAGE = `usage: yjs-cluster-server compact (--data-dir DIR | --url URL [--admin-token T]) [options]
+       (in a checkout: npm run compact -- ...)
 
-Merges each document's update log into one snapshot, verifying before anything is deleted.
+Merges each document's update log into one snapshot, verifying before anything is deleted,
+then has LevelDB give the freed space back (--data-dir).
 
   --data-dir DIR      the instance's LevelDB directory (the instance must be stopped)
   --url URL           compact through a running instance's admin endpoint instead

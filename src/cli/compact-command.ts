@@ -93,7 +93,7 @@ export function lockedMessage(dataDir: string, otherArgs: string): string {
     `error: ${dataDir} is locked by a running instance (LevelDB allows one process per directory).`,
     'Nothing was read or changed. Either stop that instance and run this again, or compact',
     'through it (it flushes and compacts each doc safely while it serves):',
-    `  npm run compact -- --url http://HOST:PORT --admin-token "$ADMIN_TOKEN"${otherArgs}`,
+    `  yjs-cluster-server compact --url http://HOST:PORT --admin-token "$ADMIN_TOKEN"${otherArgs}`,
     '(HOST:PORT of that instance, or its ADMIN_PORT when set; its ADMIN_TOKEN must be set)',
     '',
   ].join('\n')

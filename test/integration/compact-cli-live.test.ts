@@ -107,7 +107,7 @@ describe('npm run compact usage errors', () => {
     const run = await runCli('compact.ts', args)
     expect(run.code).toBe(ExitCode.usage)
     expect(run.stderr).toContain(message)
-    expect(run.stderr).toContain('usage: npm run compact')
+    expect(run.stderr).toContain('usage: yjs-cluster-server compact')
     expect(run.stdout).toBe('')
   })
 })
