@@ -1,0 +1,175 @@
+/**
+ * The package as users get it (issue 11): `npm pack`, installed with --omit=dev into an empty
+ * directory, run with `npx yjs-cluster-server`; and `npm start` on the built checkout: fast,
+ * and a SIGTERM to the npm process drains the server. Packing builds dist/ (prepare), so the
+ * checkout tests below run the code under test, not a stale build. One pack per file.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { ExitCode } from '../../src/cli/exit-codes.js'
+import { httpRequest } from '../helpers/http.js'
+import { runToEnd, spawnLogged } from '../helpers/npm-process.js'
+import { tempDir, tempDirKeep } from '../helpers/temp-dir.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const QUIET_NPM = ['--no-audit', '--no-fund', '--loglevel=warn']
+
+let installDir: { path: string; remove(): Promise<void> }
+let tarball: string
+let installLog: string
+
+beforeAll(async () => {
+  installDir = await tempDirKeep('yws-package-')
+  const pack = await runToEnd(
+    'npm',
+    ['pack', '--json', '--pack-destination', installDir.path, ...QUIET_NPM],
+    {
+      cwd: ROOT,
+    },
+  )
+  expect(pack.code, pack.stderr).toBe(0)
+  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as [{ filename: string }]
+  tarball = join(installDir.path, packed.filename)
+  const app = join(installDir.path, 'app')
+  const install = await runToEnd(
+    'npm',
+    ['install', '--omit=dev', '--prefer-offline', ...QUIET_NPM, '--prefix', app, tarball],
+    { cwd: installDir.path },
+  )
+  installLog = install.stderr
+  expect(install.code, install.stderr).toBe(0)
+}, 240_000)
+
+afterAll(async () => {
+  await installDir?.remove()
+})
+
+const app = () => join(installDir.path, 'app')
+const npx = (args: readonly string[], env: Record<string, string> = {}) =>
+  runToEnd('npx', ['--no-install', 'yjs-cluster-server', ...args], { cwd: app(), env })
+
+describe('npm pack, then npm install --omit=dev into an empty directory', () => {
+  it('ships compiled code and docs, no sources or tests, and installs without engine warnings', async () => {
+    const files = await readdir(join(app(), 'node_modules', 'yjs-cluster-server'), { recursive: true })
+    expect(files).toContain(join('dist', 'cli', 'main.js'))
+    expect(files).toContain(join('dist', 'index.d.ts'))
+    expect(files).toContain('README.md')
+    expect(
+      files.some((file) => file.startsWith('src') || file.startsWith('test') || file.endsWith('.map')),
+    ).toBe(false)
+    expect(installLog).not.toMatch(/EBADENGINE/)
+    // No dev dependency came along.
+    const installed = await readdir(join(app(), 'node_modules'))
+    for (const dev of ['typescript', 'tsx', 'vitest', '@biomejs']) expect(installed).not.toContain(dev)
+  })
+
+  it('npx yjs-cluster-server serves /healthz and drains on SIGTERM', async () => {
+    const dataDir = await tempDir('yws-package-data-')
+    const server = spawnLogged('npx', ['--no-install', 'yjs-cluster-server'], {
+      cwd: app(),
+      env: { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    })
+    const port = await server.listening
+    expect((await httpRequest(port, '/healthz')).status).toBe(200)
+    const closed = await closeCodeAfter(port, () => server.child.kill('SIGTERM'))
+    expect(closed).toBe(1012)
+    expect(await server.exited).toBe(0)
+  })
+
+  it.each(['compact', 'token', 'simulate'])(
+    'npx yjs-cluster-server %s --help works without dev deps',
+    async (name) => {
+      const run = await npx([name, '--help'])
+      expect(run.code, run.stderr).toBe(ExitCode.ok)
+      expect(run.stdout).toMatch(new RegExp(`^usage: yjs-cluster-server ${name}`, 'i'))
+    },
+  )
+
+  it('npx yjs-cluster-server token mints a token', async () => {
+    const run = await npx(['token', '--docs', '*', '--sub', 'ops'], { AUTH_SECRET: 's'.repeat(40) })
+    expect(run.code, run.stderr).toBe(ExitCode.ok)
+    expect(run.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
+  })
+
+  it('importing the package (and its testing entry) starts nothing and exports the API', async () => {
+    const probe = [
+      "const lib = await import('yjs-cluster-server')",
+      "const testing = await import('yjs-cluster-server/testing')",
+      'console.log(JSON.stringify({ lib: Object.keys(lib), testing: Object.keys(testing) }))',
+    ].join(';')
+    const run = await runToEnd(process.execPath, ['--input-type=module', '-e', probe], { cwd: app() })
+    expect(run.code, run.stderr).toBe(0)
+    const exported = JSON.parse(run.stdout) as { lib: string[]; testing: string[] }
+    expect(exported.lib).toContain('createServer')
+    // The process ended by itself: nothing was listening or holding the event loop.
+    expect(run.stdout).not.toContain('listening')
+  })
+})
+
+describe('npm start on the built checkout', () => {
+  it('serves /healthz within 2 s (median of 3)', async () => {
+    const times: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const dataDir = await tempDir('yws-start-')
+      const started = performance.now()
+      const server = spawnLogged('npm', ['start', '--silent'], {
+        cwd: ROOT,
+        env: { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      })
+      const port = await server.listening
+      expect((await httpRequest(port, '/healthz')).status).toBe(200)
+      times.push(performance.now() - started)
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    }
+    const median = [...times].sort((a, b) => a - b)[1]!
+    console.info(
+      `npm start -> /healthz: ${times.map((t) => t.toFixed(0)).join(', ')} ms (median ${median.toFixed(0)})`,
+    )
+    expect(median).toBeLessThan(2000)
+  })
+
+  it('SIGTERM to the npm process drains the server: 1012, exit 0, port free', async () => {
+    const dataDir = await tempDir('yws-start-')
+    const server = spawnLogged('npm', ['start'], {
+      cwd: ROOT,
+      env: { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    })
+    const port = await server.listening
+    // server.child is npm itself: the signal goes to npm, as a supervisor would send it.
+    const closed = await closeCodeAfter(port, () => server.child.kill('SIGTERM'))
+    expect(closed).toBe(1012)
+    expect(await server.exited).toBe(0)
+    expect(server.output.stdout).toContain('"why":"SIGTERM"')
+    await expect(httpRequest(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/)
+    // The data directory was released: a second start on it works.
+    const again = spawnLogged('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    })
+    await again.listening
+    again.child.kill('SIGTERM')
+    expect(await again.exited).toBe(0)
+  })
+
+  it('the package.json start script execs node (no shell between npm and the server)', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>
+    }
+    expect(pkg.scripts.start).toMatch(/^exec node /)
+    expect(pkg.scripts.prestart).toBeUndefined()
+  })
+})
+
+/** Opens a WebSocket to a doc, runs `action` once it is open, resolves with the close code. */
+function closeCodeAfter(port: number, action: () => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/package-test`)
+    ws.once('open', action)
+    ws.once('close', (code) => resolve(code))
+    ws.once('error', reject)
+  })
+}
