@@ -21,10 +21,13 @@ export interface Spawned {
 export function spawnLogged(
   command: string,
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; killAtTestEnd?: boolean; detached?: boolean },
 ): Spawned {
   const child = spawn(command, args, {
     cwd: options.cwd,
+    // Its own process group, so a test can signal the whole group as a terminal or a
+    // container runtime does.
+    detached: options.detached ?? false,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -44,19 +47,21 @@ export function spawnLogged(
     void exited.then((code) => reject(new Error(`exited (${code}) before listening:\n${output.stderr}`)))
   })
   listening.catch(() => undefined) // callers that never ask for the port
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
+  if (options.killAtTestEnd !== false) {
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    })
+  }
   return { child, output, exited, listening }
 }
 
-/** Runs to completion; resolves with exit code and output. */
+/** Runs to completion (also in beforeAll: it is awaited, so no teardown is needed). */
 export async function runToEnd(
   command: string,
   args: readonly string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const run = spawnLogged(command, args, options)
+  const run = spawnLogged(command, args, { ...options, killAtTestEnd: false })
   const code = await run.exited
   return { code, ...run.output }
 }
