@@ -32,6 +32,16 @@ export const commands: readonly CliCommand[] = [
     async () => (await import('./token-command.js')).tokenCommand,
   ),
   lazyCommand(
+    'export',
+    'write every stored document as NDJSON (online through --url, or offline --data-dir)',
+    async () => (await import('./export-command.js')).exportCommand,
+  ),
+  lazyCommand(
+    'import',
+    'merge NDJSON (or --from-y-leveldb DIR) into docs (online through --url, or offline --data-dir)',
+    async () => (await import('./import-command.js')).importCommand,
+  ),
+  lazyCommand(
     'simulate',
     'simulated editors type into live servers; exit 0 only if nothing was lost',
     async () => (await import('./simulate-command.js')).simulateCommand,

@@ -86,7 +86,7 @@ describe('npm pack, then npm install --omit=dev into an empty directory', () => 
     await expect(httpRequest(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/)
   }, 60_000)
 
-  it.each(['compact', 'token', 'simulate'])(
+  it.each(['compact', 'token', 'simulate', 'export', 'import'])(
     'npx yjs-cluster-server %s --help works without dev deps',
     async (name) => {
       const run = await npx([name, '--help'])
