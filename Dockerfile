@@ -22,6 +22,7 @@ COPY src ./src
 # production dependencies only, pinned by the lockfile and taken from the npm cache filled
 # above: no second download, no dev dependency, no TypeScript at run time.
 RUN npm run build \
+ && mkdir -p /tmp/pack \
  && npm pack --ignore-scripts --pack-destination /tmp/pack \
  && mkdir /app \
  && tar -xzf /tmp/pack/*.tgz -C /app --strip-components=1 \
