@@ -16,7 +16,7 @@ import { encodeEntryFields } from '../../src/relay/stream-entry.js'
 import { connectSynced } from '../helpers/clients.js'
 import { httpRequest } from '../helpers/http.js'
 import { openSocket } from '../helpers/raw-socket.js'
-import { SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis.js'
+import { SHARED_REDIS_URL, startRedis, uniquePrefix } from '../helpers/redis.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { TEST_ADMIN_TOKEN } from '../helpers/tokens.js'
@@ -251,6 +251,32 @@ describe('document API across two instances on Redis', () => {
     // B serves its open (empty) room; A finds nothing anywhere: no resurrected content.
     expect(textOf((await binary(b.port, docPath('gone-cold'))).bytes)).toBe('')
     expect((await binary(a.port, docPath('gone-cold'))).status).toBe(404)
+  })
+})
+
+describe('an instance that missed the delete', () => {
+  it('deletes on its next resync instead of publishing the old state back', async () => {
+    // A private Redis: the test kills its client connections to force a reconnect.
+    const redis = await startRedis()
+    const prefix = uniquePrefix()
+    const b = await clusterInstance(prefix, { redisUrl: redis.url })
+    const editor = await connectSynced(b.url, 'missed')
+    editor.text.insert(0, 'old content')
+    const socket = await openSocket(`${b.url}/missed`)
+    const keys = docKeys(prefix, 'missed')
+    const admin = redis.client()
+    await waitFor(async () => (await peekDocUpdates(admin, keys)).length > 0, { what: 'B to publish' })
+    // The delete happens on another instance whose control message B never gets.
+    expect(await deleteDocState(admin, keys)).toBe(1)
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    expect(await socket.closed).toBe(4404)
+    await waitFor(async () => (await b.app.store.generation('missed')) === 1, {
+      what: 'B to record the delete',
+    })
+    expect((await b.app.store.load('missed')).logEntries).toBe(0)
+    expect(await peekDocUpdates(admin, keys)).toEqual([])
+    const later = await connectSynced(b.url, 'missed')
+    expect(later.text.toString()).toBe('')
   })
 })
 
