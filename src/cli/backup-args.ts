@@ -18,7 +18,8 @@ backup through a running instance, or offline from a stopped instance's director
   --out FILE          write here instead of stdout
   -h, --help          this text
 
-exit codes: 0 ok, 1 failure, 2 usage error, 3 store locked by a running instance (use --url)
+exit codes: 0 ok, 1 failure, 2 usage error, 3 store locked by a running instance (use --url),
+4 permission denied on the directory
 `
 
 export const IMPORT_USAGE = `usage: yjs-cluster-server import (--url URL [--admin-token T] | --data-dir DIR) [source]
@@ -34,7 +35,8 @@ into a stopped instance's directory. Yjs merges are idempotent: importing twice 
   -h, --help            this text
 
 A malformed line stops the import: the line number and how many documents were imported
-before it are printed. exit codes: 0 ok, 1 failure or bad line, 2 usage error, 3 store locked
+before it are printed. exit codes: 0 ok, 1 failure or bad line, 2 usage error, 3 store locked,
+4 permission denied on the directory
 `
 
 export type BackupTarget = { readonly kind: 'dir'; readonly dataDir: string } | AdminSource

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os'
 import { Readable, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { encodeBackupLine, readAhead, storedDocNames } from '../document/backup-format.js'
-import { LevelDocStore, StoreLockedError } from '../storage/level-doc-store.js'
+import { LevelDocStore, StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
@@ -50,6 +50,10 @@ async function runExport(args: ExportArgs, context: CliContext): Promise<number>
     if (error instanceof StoreLockedError) {
       context.stderr.write(`export: ${error.message}; stop it, or export through it with --url\n`)
       return ExitCode.storeLocked
+    }
+    if (error instanceof StoreAccessError) {
+      context.stderr.write(`export: ${error.message}\n`)
+      return ExitCode.storeAccessDenied
     }
     context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}\n`)
     return ExitCode.failure

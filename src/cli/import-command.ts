@@ -13,7 +13,7 @@ import {
   importBackup,
   maxImportLineBytes,
 } from '../document/backup-format.js'
-import { LevelDocStore, StoreLockedError } from '../storage/level-doc-store.js'
+import { LevelDocStore, StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import { readYLeveldb } from '../storage/y-leveldb-reader.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js'
@@ -58,6 +58,10 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
     if (error instanceof StoreLockedError) {
       context.stderr.write(`import: ${error.message}; stop it, or import through it with --url\n`)
       return ExitCode.storeLocked
+    }
+    if (error instanceof StoreAccessError) {
+      context.stderr.write(`import: ${error.message}\n`)
+      return ExitCode.storeAccessDenied
     }
     if (error instanceof ImportStoppedError) {
       context.stderr.write(

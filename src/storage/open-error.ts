@@ -20,8 +20,11 @@ interface LevelCause {
   readonly message?: string
 }
 
-/** Turns a failed `db.open()` into the error that names its real cause. */
-export function storeOpenError(location: string, error: unknown): Error {
+/**
+ * Turns a failed `db.open()` into the error that names its real cause. `what` names the
+ * directory for the operator (the setting or flag it came from).
+ */
+export function storeOpenError(location: string, error: unknown, what = 'DATA_DIR'): Error {
   const cause: LevelCause = (error as { cause?: LevelCause }).cause ?? (error as LevelCause)
   const detail = cause.message ?? String(error)
   if (cause.code === 'LEVEL_LOCKED' || /already held by process/i.test(detail)) {
@@ -34,7 +37,7 @@ export function storeOpenError(location: string, error: unknown): Error {
   ) {
     const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : ''
     return new StoreAccessError(
-      `permission denied (EACCES) on DATA_DIR ${location}: this user${uid} cannot read and write it: ${detail}`,
+      `permission denied (EACCES) on ${what} ${location}: this user${uid} cannot read and write it: ${detail}`,
     )
   }
   return new Error(`cannot open LevelDB at ${location}: ${detail}${cause.code ? ` (${cause.code})` : ''}`)

@@ -15,7 +15,7 @@ import { Level } from 'level'
 import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { docNameProblem } from '../doc-name.js'
-import { StoreLockedError } from './level-doc-store.js'
+import { storeOpenError } from './open-error.js'
 
 /** One doc of the source store, merged. */
 export interface MigratedDoc {
@@ -59,11 +59,8 @@ export async function* readYLeveldb(
   try {
     await db.open({ createIfMissing: false })
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause
-    if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '')) {
-      throw new StoreLockedError(`${location} is in use by another process (LevelDB lock held)`)
-    }
-    throw new Error(`cannot open the y-leveldb store at ${location}: ${cause?.message ?? String(error)}`)
+    // Same rules as our own store: only LevelDB's lock code means locked (open-error.ts).
+    throw storeOpenError(location, error, 'the y-leveldb store')
   }
   try {
     let current: { name: string; doc: Y.Doc; entries: number } | undefined
