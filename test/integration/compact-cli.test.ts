@@ -19,7 +19,9 @@ function summaryOf(stdout: string): SummaryReport {
   return JSON.parse(stdout) as SummaryReport
 }
 
-describe('npm run compact on a stopped instance directory', () => {
+// Each test runs the CLI several times as a child process on stores of thousands of
+// updates: 10-20 s alone, past the default 30 s when the whole suite shares two cores.
+describe('npm run compact on a stopped instance directory', { timeout: 90_000 }, () => {
   it('compacts every doc and the server then serves exactly the same documents', async () => {
     const dataDir = await tempDir('yws-compact-')
     const names = [
