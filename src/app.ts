@@ -10,6 +10,7 @@ import type { Config } from './config/config.js'
 import { docNameProblem } from './doc-name.js'
 import { DocumentService } from './document/document-service.js'
 import { YwsError } from './errors.js'
+import { HookRunner } from './hook-runner.js'
 import type { Hooks } from './hooks.js'
 import { adminRouter } from './http/admin-router.js'
 import type { AdminActions } from './http/admin-routes.js'
@@ -24,7 +25,9 @@ import { createRelayFromConfig } from './relay/create-relay.js'
 import type { RedisRelayTuning } from './relay/redis-stream-relay.js'
 import type { ControlMessage, Relay } from './relay/relay.js'
 import { type DirectConnection, RoomDirectConnection } from './room/direct-connection.js'
+import type { RoomChange } from './room/room.js'
 import { RoomRegistry } from './room/room-registry.js'
+import { StoredNotifier } from './room/stored-notifier.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
 import { MergePool } from './storage/merge-pool.js'
@@ -41,11 +44,12 @@ export interface AppOptions {
   readonly relayTuning?: Partial<RedisRelayTuning>
   /** Called when an admin asks this instance to drain (main.ts exits afterwards). */
   readonly onDrain?: () => void
-  /**
-   * Seam for the library's hook runner: called once per cluster (on the instance that served
-   * the DELETE) after a doc was deleted everywhere.
-   */
-  readonly onDeleteDocument?: Hooks['onDeleteDocument']
+  /** Hook sets, run in this order (built-in extensions first, the user's last). */
+  readonly hooks?: readonly Hooks[]
+  /** `onStoreDocument` comes this long after a doc's last change (default 2000 ms)... */
+  readonly storeDebounceMs?: number
+  /** ...or this long after its first unreported change (default 10000 ms). */
+  readonly storeMaxWaitMs?: number
 }
 
 export interface App {
@@ -56,6 +60,8 @@ export interface App {
   readonly registry: RoomRegistry
   /** The document API's operations (read, apply, delete) on this instance. */
   readonly documents: DocumentService
+  /** The hook sets in force; the document API calls `onDeleteDocument` through it. */
+  readonly hooks: HookRunner
   /**
    * Opens storage and the relay, once (later calls share the first). Everything that needs
    * them calls this on first use, so a server mounted on another HTTP server works without
@@ -121,6 +127,30 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     },
   })
+  const hooks = new HookRunner(options.hooks ?? [], logger, metrics)
+  const stored = hooks.has('onStoreDocument')
+    ? new StoredNotifier({
+        debounceMs: options.storeDebounceMs ?? 2000,
+        maxWaitMs: options.storeMaxWaitMs ?? 10_000,
+        flush: () => store.flush(),
+        notify: (docName, state) => hooks.notify('onStoreDocument', { docName, state }),
+        onFlushError: (docName, error) =>
+          logger.error(
+            { doc: docName, err: error },
+            'flush before onStoreDocument failed; will report later',
+          ),
+      })
+    : undefined
+  const reportChanges = hooks.has('onChange')
+  const onChange =
+    stored || reportChanges
+      ? ({ room, update, origin }: RoomChange) => {
+          stored?.changed(room.docName, () => room.encodeStateAsUpdate())
+          return reportChanges
+            ? hooks.notify('onChange', { docName: room.docName, update, origin })
+            : undefined
+        }
+      : undefined
   const registry: RoomRegistry = new RoomRegistry({
     store,
     relay,
@@ -131,6 +161,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     roomIdleMs: config.roomIdleMs,
     // Every load passes the deletion gate: a copy deleted elsewhere is dropped first.
     beforeLoad: (docName): Promise<void> => documents.gate(docName),
+    onChange,
+    afterLoad: hooks.has('onLoadDocument')
+      ? (room) => hooks.attempt('onLoadDocument', { docName: room.docName, doc: room.doc })
+      : undefined,
+    beforeUnload: stored
+      ? (room) => void stored.unloading(room.docName, () => room.encodeStateAsUpdate())
+      : undefined,
   })
   // After Redis lost its data the relay re-publishes what this disk holds for docs not
   // open here; a doc loaded only for that is not kept cached.
@@ -167,6 +204,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const gateway = new WsGateway({
     registry,
     authorizer,
+    hooks,
     metrics,
     logger,
     maxMessageBytes: config.maxMessageBytes,
@@ -185,7 +223,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger,
     closeClients: (docName) =>
       gateway.closeWhere('documentDeleted', (connection) => connection.room.docName === docName),
-    ...(options.onDeleteDocument ? { onDeleted: options.onDeleteDocument } : {}),
+    ...(hooks.has('onDeleteDocument')
+      ? { onDeleted: (context) => hooks.notify('onDeleteDocument', context) }
+      : {}),
   })
   const backup = new DocumentBackup({ documents, store, logger, maxDocBytes: config.maxDocBytes })
   let draining = false
@@ -328,6 +368,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     store,
     registry,
     documents,
+    hooks,
     get connectionCount() {
       return gateway.connectionCount
     },
@@ -359,7 +400,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
             port: 'ADMIN_PORT',
           })
         : undefined
-      if (!tokenVerifier) {
+      if (!tokenVerifier && !hooks.has('onAuthenticate')) {
         logger.warn(
           'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
         )
@@ -387,6 +428,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         adminServer?.close()
         gateway.close(code)
         await registry.close()
+        // Rooms are gone: report what they stored, let running hooks finish, then close storage.
+        await stored?.close()
+        await hooks.idle()
         await relay?.close()
         await store.close()
         await workers.close()

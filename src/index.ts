@@ -5,6 +5,7 @@
 export type { Config, LogLevel } from './config/config.js'
 export { ConfigError } from './config/config.js'
 export { type ErrorCode, ErrorCodes, YwsError } from './errors.js'
+export { AuthenticationError } from './hook-runner.js'
 export type {
   AuthenticateContext,
   AuthenticateResult,

@@ -8,7 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createApp } from './app.js'
-import { type Config, resolveConfig } from './config/config.js'
+import { type Config, ConfigError, resolveConfig } from './config/config.js'
+import type { Hooks } from './hooks.js'
 import type { Logger } from './observability/logger.js'
 import type { DirectConnection } from './room/direct-connection.js'
 
@@ -17,8 +18,24 @@ import type { DirectConnection } from './room/direct-connection.js'
  * `maxDocBytes`), all optional with the same defaults as the environment, plus hooks.
  */
 export type ServerOptions = { readonly [K in keyof Config]?: Config[K] } & {
+  /** Your hooks (docs/library.md): typed, awaited; a throw is logged and counted. */
+  readonly hooks?: Hooks
+  /**
+   * Hook sets that run before `hooks`, in this order: how built-in features (webhooks,
+   * version history) plug in. The same semantics as `hooks`.
+   */
+  readonly extensions?: readonly Hooks[]
+  /** `onStoreDocument` comes this long after a doc's last change (default 2000 ms)... */
+  readonly storeDebounceMs?: number
+  /** ...or at the latest this long after its first unreported change (default 10000 ms). */
+  readonly storeMaxWaitMs?: number
   /** A pino logger to use instead of one on stdout at `logLevel`. */
   readonly logger?: Logger
+  /**
+   * Called when an operator asks this instance to drain (`POST /admin/drain`); the standalone
+   * process exits through it. Default: the server closes itself (clients get 1012).
+   */
+  readonly onDrain?: () => void
 }
 
 /** A collaborative-editing server: y-websocket endpoint, storage, relay, HTTP endpoints. */
@@ -62,7 +79,19 @@ export interface CollabServer {
  */
 export function createServer(options: ServerOptions = {}): CollabServer {
   const config = resolveConfig(options)
-  const app = createApp(config, options.logger ? { logger: options.logger } : {})
+  for (const key of ['storeDebounceMs', 'storeMaxWaitMs'] as const) {
+    const value = options[key]
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 3_600_000)) {
+      throw new ConfigError(`${key} must be between 0 and 3600000, got ${String(value)}`)
+    }
+  }
+  const app = createApp(config, {
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.onDrain ? { onDrain: options.onDrain } : {}),
+    hooks: [...(options.extensions ?? []), ...(options.hooks ? [options.hooks] : [])],
+    ...(options.storeDebounceMs !== undefined ? { storeDebounceMs: options.storeDebounceMs } : {}),
+    ...(options.storeMaxWaitMs !== undefined ? { storeMaxWaitMs: options.storeMaxWaitMs } : {}),
+  })
   return {
     config,
     async listen() {

@@ -188,6 +188,12 @@ export class Metrics {
     help: '1 while Redis is connected and answering in time (always 1 standalone: no relay needed)',
     registers: [this.registry],
   })
+  readonly hookErrors = new Counter({
+    name: 'yws_hook_errors_total',
+    help: 'Library hooks that threw (logged; the server carried on), by hook name',
+    labelNames: ['hook'],
+    registers: [this.registry],
+  })
   readonly ready = new Gauge({
     name: 'yws_ready',
     help: '1 while /readyz answers 200',

@@ -37,6 +37,19 @@ export interface RoomRegistryOptions {
    * delete in progress, drop a local copy older than the cluster's last delete).
    */
   readonly beforeLoad?: (docName: string) => Promise<void>
+  /**
+   * Runs once per load, after storage and the relay caught the room up and before anyone is
+   * served from it (the `onLoadDocument` hook seeds here). A throw fails the load: the room
+   * is discarded and every waiting acquire rejects with it.
+   */
+  readonly afterLoad?: ((room: Room) => Promise<void>) | undefined
+  /**
+   * Called just before a room is destroyed on unload, to read its final state (the last
+   * `onStoreDocument` report). Synchronous: anything slow must continue in the background.
+   */
+  readonly beforeUnload?: ((room: Room) => void) | undefined
+  /** Every change of every room (see RoomDeps.onChange). */
+  readonly onChange?: RoomDeps['onChange']
 }
 
 export class RoomRegistry {
@@ -52,6 +65,7 @@ export class RoomRegistry {
       metrics: options.metrics,
       logger: options.logger,
       maxDocBytes: options.maxDocBytes,
+      onChange: options.onChange,
     }
   }
 
@@ -115,6 +129,7 @@ export class RoomRegistry {
     const room = await Room.open(docName, this.roomDeps)
     try {
       if (this.options.relay) room.attachRelay(await this.options.relay.join(room))
+      if (this.options.afterLoad) await this.options.afterLoad(room)
     } catch (error) {
       await room.destroy()
       throw error
@@ -152,6 +167,7 @@ export class RoomRegistry {
     const task = (async () => {
       this.open.delete(docName)
       this.options.metrics.openDocs.set(this.open.size)
+      this.options.beforeUnload?.(entry.room)
       await entry.room.destroy()
       // Everything the room appended is queued in the store; make it durable before the
       // room is gone (the store keeps retrying a failed write, so nothing is dropped).

@@ -24,6 +24,7 @@ import {
   removeAwarenessStates,
 } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import type { ChangeOrigin, HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
@@ -45,6 +46,8 @@ import { encodeStateAsUpdatePieces } from './split-update.js'
 export interface RoomConnection {
   readonly id: string
   readonly readOnly: boolean
+  /** Who this is, for hooks (`origin.user` of its changes). */
+  readonly user?: HookUser | undefined
   /** The token's `sub`, if any: a user may take over presence only from its own connections. */
   readonly subject?: string | undefined
   /**
@@ -88,6 +91,20 @@ export interface RoomDeps {
   readonly metrics: Metrics
   readonly logger: Logger
   readonly maxDocBytes: number
+  /**
+   * Told about every change the room fans out, with the update as received. A returned
+   * promise is the change's hooks; the room chains them so they run one at a time in the
+   * order the doc accepted the changes, and hands a client's to its connection (which
+   * waits for it before its next message).
+   */
+  readonly onChange?: ((change: RoomChange) => Promise<void> | undefined) | undefined
+}
+
+/** One change the room accepted, as the change hooks see it. */
+export interface RoomChange {
+  readonly room: Room
+  readonly update: Uint8Array
+  readonly origin: ChangeOrigin
 }
 
 export class Room implements RelaySink {
@@ -105,6 +122,10 @@ export class Room implements RelaySink {
   /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
   private receiving: Uint8Array[] | undefined
   private destroyed = false
+  /** The change hooks still running or waiting, in order (undefined when idle). */
+  private changeHooks: Promise<void> | undefined
+  /** Set while a message is handled: the hooks of the change it caused. */
+  private messageHooks: Promise<void> | undefined
 
   private constructor(
     readonly docName: string,
@@ -162,8 +183,19 @@ export class Room implements RelaySink {
     }
   }
 
-  /** Acts on one validated client message. */
-  handleMessage(connection: RoomConnection, message: ClientMessage): void {
+  /**
+   * Acts on one validated client message. Returns the change hooks of the update it carried,
+   * when there are any, so the connection can hold its next message until they finished.
+   */
+  handleMessage(connection: RoomConnection, message: ClientMessage): Promise<void> | undefined {
+    this.messageHooks = undefined
+    this.act(connection, message)
+    const hooks = this.messageHooks
+    this.messageHooks = undefined
+    return hooks
+  }
+
+  private act(connection: RoomConnection, message: ClientMessage): void {
     switch (message.kind) {
       case 'sync-step1':
         this.sendFirstSync(connection, message.stateVector)
@@ -360,6 +392,32 @@ export class Room implements RelaySink {
     }
     this.deps.store.append(this.docName, update)
     if (origin !== RELAY_ORIGIN) this.relay?.publishUpdate(update)
+    this.reportChange(update, origin)
+  }
+
+  /** Queues the change hooks behind the ones still running (see RoomDeps.onChange). */
+  private reportChange(update: Uint8Array, origin: unknown): void {
+    if (!this.deps.onChange) return
+    const change: RoomChange = { room: this, update, origin: this.changeOrigin(origin) }
+    const previous = this.changeHooks
+    const hooks = previous ? previous.then(() => this.deps.onChange?.(change)) : this.deps.onChange(change)
+    if (!hooks) return
+    this.changeHooks = hooks
+    this.messageHooks = hooks
+    void hooks.then(() => {
+      if (this.changeHooks === hooks) this.changeHooks = undefined
+    })
+  }
+
+  private changeOrigin(origin: unknown): ChangeOrigin {
+    if (origin === RELAY_ORIGIN) return { kind: 'relay' }
+    if (origin === API_ORIGIN) return { kind: 'api' }
+    if (typeof origin === 'object' && origin !== null && this.connections.has(origin as RoomConnection)) {
+      const user = (origin as RoomConnection).user
+      return user ? { kind: 'client', user } : { kind: 'client' }
+    }
+    // SERVER_ORIGIN, or a change made directly on the doc (onLoadDocument seeding it).
+    return { kind: 'server' }
   }
 
   private readonly onAwarenessUpdate = (

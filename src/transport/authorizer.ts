@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { parseCookie } from 'cookie'
-import type { AccessGrant } from './connection.js'
+import type { AccessGrant } from './access-grant.js'
 import type { RevocationList } from './revocation-list.js'
 import { secretVerifier, type TokenVerifier } from './token-verifier.js'
 
@@ -71,7 +71,15 @@ export class JwtAuthorizer implements Authorizer {
     }
     const mode = payload.mode ?? 'write'
     if (mode !== 'write' && mode !== 'read') return { ok: false, status: 403, reason: 'bad-mode-claim' }
-    return { ok: true, grant: { readOnly: mode === 'read', expiresAt: payload.exp * 1000, subject } }
+    return {
+      ok: true,
+      grant: {
+        readOnly: mode === 'read',
+        expiresAt: payload.exp * 1000,
+        subject,
+        ...(subject !== undefined ? { user: { id: subject } } : {}),
+      },
+    }
   }
 }
 

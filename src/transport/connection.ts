@@ -5,26 +5,39 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import type { HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { CloseCode, type CloseCodeName, closeReason } from '../protocol/close-codes.js'
 import { type ClientMessage, decodeClientMessage } from '../protocol/messages.js'
 import type { OutgoingType, Room, RoomConnection } from '../room/room.js'
 import type { ValidationVerdict } from '../storage/merge-worker.js'
+import type { AccessGrant } from './access-grant.js'
+import { InboundQueue } from './inbound-queue.js'
 import { TokenBucket } from './token-bucket.js'
-
-/** What the handshake granted this connection. */
-export interface AccessGrant {
-  readonly readOnly: boolean
-  /** Unix ms when the token expires; the connection is closed then. */
-  readonly expiresAt?: number | undefined
-  /** The token's `sub`, for revocation and logs. */
-  readonly subject?: string | undefined
-}
 
 export interface ConnectionLimits {
   readonly maxBufferedBytes: number
   readonly maxMessagesPerSecond: number
+}
+
+/** Everything a Connection is made of (one object: eight positional arguments were unreadable). */
+export interface ConnectionOptions {
+  readonly ws: WebSocket
+  readonly room: Room
+  readonly grant: AccessGrant
+  readonly limits: ConnectionLimits
+  readonly metrics: Metrics
+  readonly logger: Logger
+  /** Called once, however the connection ended, after it left the room. */
+  readonly onClosed: (connection: Connection) => void
+  /** Validates a big message on a worker thread (the Yjs parse is the costly part). */
+  readonly validateOffThread?: ((message: Uint8Array) => Promise<ValidationVerdict>) | undefined
+  /**
+   * Runs before the connection's first message is handled (the `onConnect` hook): messages
+   * that arrive meanwhile wait in order. Never rejects (the hook runner logs errors).
+   */
+  readonly beforeFirstMessage?: (() => Promise<void>) | undefined
 }
 
 /** After a close frame is queued, wait this long for the peer before cutting the socket. */
@@ -36,11 +49,19 @@ const CLOSE_GRACE_MS = 1000
  */
 export const OFF_THREAD_VALIDATION_BYTES = 256 * 1024
 
+/** One unit of inbound work: a received frame, or an internal task kept in the same order. */
+type Inbound =
+  | { readonly bytes: Uint8Array; readonly isBinary: boolean }
+  | { readonly task: () => Promise<void> }
+
 export class Connection implements RoomConnection {
   readonly id = randomBytes(6).toString('hex')
   readonly awarenessIds = new Set<number>()
   readonly readOnly: boolean
   readonly subject: string | undefined
+  /** Who this is for hooks (onAuthenticate's user, or `{ id: sub }` for a JWT). */
+  readonly user: HookUser | undefined
+  readonly room: Room
   /**
    * Heartbeat: set by a pong or any message, cleared by each ping. A message proves the peer
    * alive as well as a pong does, and on a slow link our ping can wait behind megabytes of
@@ -48,27 +69,41 @@ export class Connection implements RoomConnection {
    */
   alive = true
   private closed = false
+  private readonly ws: WebSocket
+  private readonly limits: ConnectionLimits
+  private readonly metrics: Metrics
   private readonly rate: TokenBucket | undefined
   private expiryTimer: NodeJS.Timeout | undefined
   private readonly logger: Logger
+  /**
+   * Every message goes through this queue, so the room sees a connection's messages in the
+   * order they were sent even while one waits for a worker thread or a hook.
+   */
+  private readonly inbound: InboundQueue<Inbound>
 
-  constructor(
-    private readonly ws: WebSocket,
-    readonly room: Room,
-    grant: AccessGrant,
-    private readonly limits: ConnectionLimits,
-    private readonly metrics: Metrics,
-    logger: Logger,
-    private readonly onClosed: (connection: Connection) => void,
-    /** Validates a big message on a worker thread (the Yjs parse is the costly part). */
-    private readonly validateOffThread?: (message: Uint8Array) => Promise<ValidationVerdict>,
-  ) {
+  constructor(private readonly options: ConnectionOptions) {
+    const { ws, room, grant, limits, logger } = options
+    this.ws = ws
+    this.room = room
+    this.limits = limits
+    this.metrics = options.metrics
     this.readOnly = grant.readOnly
     this.subject = grant.subject
+    this.user = grant.user
     this.logger = logger.child({ conn: this.id, doc: room.docName, sub: grant.subject })
     if (limits.maxMessagesPerSecond > 0) {
       this.rate = new TokenBucket(limits.maxMessagesPerSecond * 2, limits.maxMessagesPerSecond)
     }
+    this.inbound = new InboundQueue<Inbound>(
+      (item) => ('task' in item ? item.task() : this.process(item.bytes, item.isBinary)),
+      limits.maxBufferedBytes,
+      (error) => {
+        // A bug or an unexpected failure: this connection goes, the room stays.
+        this.logger.error({ err: error }, 'message handling failed')
+        this.metrics.rejectedInputs.inc({ reason: 'handler-error' })
+        this.close('internalError')
+      },
+    )
     if (grant.expiresAt !== undefined) {
       // setTimeout overflows past ~24.8 days; such a token outlives any realistic connection.
       const delay = Math.min(Math.max(0, grant.expiresAt - Date.now()), 2 ** 31 - 1)
@@ -85,6 +120,7 @@ export class Connection implements RoomConnection {
   /** Joins the room; from here on the client receives the doc and broadcasts. */
   start(): void {
     this.room.addConnection(this)
+    if (this.options.beforeFirstMessage) this.inbound.push({ task: this.options.beforeFirstMessage }, 0)
     this.logger.debug({ readOnly: this.readOnly }, 'connection opened')
   }
 
@@ -174,114 +210,78 @@ export class Connection implements RoomConnection {
     this.ws.ping()
   }
 
-  /**
-   * Messages that arrived while a big one is being validated off-thread wait here, so the
-   * room always sees a connection's messages in the order they were sent.
-   */
-  private backlog: { bytes: Uint8Array; isBinary: boolean }[] | undefined
-  private backlogBytes = 0
-
   private readonly onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
     if (this.closed) return
     this.alive = true
     const bytes = toBytes(data)
-    if (this.backlog) {
-      this.backlogBytes += bytes.byteLength
-      if (this.backlogBytes > this.limits.maxBufferedBytes) {
-        this.reject('backlog-full', bytes.byteLength)
-        this.close('tryAgainLater')
-        return
-      }
-      this.backlog.push({ bytes, isBinary })
-      return
+    if (!this.inbound.push({ bytes, isBinary }, bytes.byteLength)) {
+      this.reject('backlog-full', bytes.byteLength)
+      this.close('tryAgainLater')
     }
-    this.process(bytes, isBinary)
   }
 
-  private process(bytes: Uint8Array, isBinary: boolean): void {
+  /** Handles one frame; a promise means the next frame must wait for it. */
+  private process(bytes: Uint8Array, isBinary: boolean): Promise<void> | undefined {
+    if (this.closed) return undefined
     if (!isBinary) {
       this.reject('text-frame', bytes.byteLength)
       this.close('unsupportedData', 'text frames are not part of the protocol')
-      return
+      return undefined
     }
     if (this.rate && !this.rate.take()) {
       this.reject('rate-limited', bytes.byteLength)
       this.close('policyViolation')
-      return
+      return undefined
     }
-    if (this.validateOffThread && bytes.byteLength >= OFF_THREAD_VALIDATION_BYTES) {
-      this.validateThenAccept(bytes, this.validateOffThread)
-      return
+    if (this.options.validateOffThread && bytes.byteLength >= OFF_THREAD_VALIDATION_BYTES) {
+      return this.validateThenAccept(bytes, this.options.validateOffThread)
     }
-    this.accept(bytes, decodeClientMessage(bytes))
+    return this.accept(bytes, decodeClientMessage(bytes))
   }
 
-  private validateThenAccept(
+  private async validateThenAccept(
     bytes: Uint8Array,
     validate: (message: Uint8Array) => Promise<ValidationVerdict>,
-  ) {
-    this.backlog = []
-    this.backlogBytes = 0
-    validate(bytes)
-      .then(
-        (verdict) => {
-          if (this.closed) return
-          if (!verdict.ok) {
-            this.reject(verdict.reason, bytes.byteLength)
-            this.close('protocolError', verdict.detail)
-            return
-          }
-          this.accept(bytes, decodeClientMessage(bytes, { updateAlreadyValidated: true }))
-        },
-        (error: unknown) => {
-          this.logger.error({ err: error }, 'off-thread validation failed')
-          this.close('internalError')
-        },
-      )
-      .finally(() => this.drainBacklog())
-  }
-
-  private drainBacklog(): void {
-    const queued = this.backlog ?? []
-    this.backlog = undefined
-    for (const [index, item] of queued.entries()) {
-      if (this.closed) return
-      this.process(item.bytes, item.isBinary)
-      // process() may have sent another big message off-thread, creating a new backlog:
-      // the rest then wait behind it, in order. (TypeScript cannot see that side effect.)
-      const pending = this.backlog as { bytes: Uint8Array; isBinary: boolean }[] | undefined
-      if (pending) {
-        pending.push(...queued.slice(index + 1))
-        return
-      }
+  ): Promise<void> {
+    let verdict: ValidationVerdict
+    try {
+      verdict = await validate(bytes)
+    } catch (error) {
+      this.logger.error({ err: error }, 'off-thread validation failed')
+      this.close('internalError')
+      return
     }
+    if (this.closed) return
+    if (!verdict.ok) {
+      this.reject(verdict.reason, bytes.byteLength)
+      this.close('protocolError', verdict.detail)
+      return
+    }
+    await this.accept(bytes, decodeClientMessage(bytes, { updateAlreadyValidated: true }))
   }
 
-  private accept(bytes: Uint8Array, decoded: ReturnType<typeof decodeClientMessage>): void {
+  private accept(
+    bytes: Uint8Array,
+    decoded: ReturnType<typeof decodeClientMessage>,
+  ): Promise<void> | undefined {
     if (!decoded.ok) {
       this.reject(decoded.reason, bytes.byteLength)
       this.close('protocolError', decoded.detail)
-      return
+      return undefined
     }
     const message = decoded.message
     this.metrics.messagesIn.inc({ type: message.kind })
     this.metrics.bytesIn.inc({ type: message.kind }, bytes.byteLength)
     if (message.kind === 'ignored') {
       this.metrics.rejectedInputs.inc({ reason: 'unknown-type' })
-      return
+      return undefined
     }
-    this.dispatch(message)
+    return this.dispatch(message)
   }
 
-  private dispatch(message: ClientMessage): void {
-    try {
-      this.room.handleMessage(this, message)
-    } catch (error) {
-      // A bug or an unexpected Yjs failure: this connection goes, the room stays.
-      this.logger.error({ err: error, kind: message.kind }, 'message handling failed')
-      this.metrics.rejectedInputs.inc({ reason: 'handler-error' })
-      this.close('internalError')
-    }
+  /** The room's promise, when there is one, is its change hooks for this message's update. */
+  private dispatch(message: ClientMessage): Promise<void> | undefined {
+    return this.room.handleMessage(this, message) ?? undefined
   }
 
   private reject(reason: string, bytes: number): void {
@@ -312,8 +312,9 @@ export class Connection implements RoomConnection {
     if (this.detached) return
     this.detached = true
     if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.inbound.stop()
     this.room.removeConnection(this)
-    this.onClosed(this)
+    this.options.onClosed(this)
   }
 }
 

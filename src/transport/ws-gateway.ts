@@ -8,17 +8,21 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { docNameFromPath, docNameProblem } from '../doc-name.js'
+import { type HookRunner, refusalStatus } from '../hook-runner.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
 import { type RoomRegistry, TooManyDocsError } from '../room/room-registry.js'
 import type { ValidationVerdict } from '../storage/merge-worker.js'
-import { type Authorizer, tokenSubprotocol } from './authorizer.js'
-import { type AccessGrant, Connection, type ConnectionLimits } from './connection.js'
+import type { AccessGrant } from './access-grant.js'
+import { type Authorizer, tokenFromRequest, tokenSubprotocol } from './authorizer.js'
+import { Connection, type ConnectionLimits } from './connection.js'
 
 export interface WsGatewayOptions {
   readonly registry: RoomRegistry
   readonly authorizer: Authorizer
+  /** Library hooks: onAuthenticate decides after the token check; onConnect/onDisconnect observe. */
+  readonly hooks: HookRunner
   readonly metrics: Metrics
   readonly logger: Logger
   readonly maxMessageBytes: number
@@ -125,6 +129,13 @@ export class WsGateway {
       this.options.logger.info({ doc: docName, reason: auth.reason }, 'upgrade refused by auth')
       return refuse(socket, auth.status, auth.status === 401 ? 'unauthorized' : 'forbidden')
     }
+    let grant = auth.grant
+    if (this.options.hooks.has('onAuthenticate')) {
+      const decided = await this.askHook(request, docName, grant)
+      if (!decided.ok)
+        return refuse(socket, decided.status, decided.status === 401 ? 'unauthorized' : 'forbidden')
+      grant = decided.grant
+    }
     // Upgrades awaiting a document load count too, or a burst could overshoot the cap.
     if (this.connections.size + this.pendingUpgrades >= this.options.maxConnections) {
       metrics.upgradesRejected.inc({ reason: 'max-connections' })
@@ -132,9 +143,46 @@ export class WsGateway {
     }
     this.pendingUpgrades += 1
     try {
-      await this.admit(request, socket, head, docName, auth.grant)
+      await this.admit(request, socket, head, docName, grant)
     } finally {
       this.pendingUpgrades -= 1
+    }
+  }
+
+  /**
+   * The `onAuthenticate` hook decides, after the token check (when auth is configured):
+   * a throw refuses (401, or 403 when the error carries status 403); otherwise its user
+   * replaces `{ id: sub }` and its readOnly can only restrict what the token granted.
+   */
+  private async askHook(
+    request: IncomingMessage,
+    docName: string,
+    grant: AccessGrant,
+  ): Promise<{ ok: true; grant: AccessGrant } | { ok: false; status: 401 | 403 }> {
+    const { metrics, logger } = this.options
+    try {
+      const answer = await this.options.hooks.authenticate({
+        docName,
+        request,
+        token: tokenFromRequest(request),
+      })
+      return {
+        ok: true,
+        grant: {
+          ...grant,
+          readOnly: grant.readOnly || answer.readOnly,
+          user: answer.user ?? grant.user,
+        },
+      }
+    } catch (error) {
+      const status = refusalStatus(error)
+      metrics.authFailures.inc({ reason: 'hook' })
+      metrics.upgradesRejected.inc({ reason: status === 401 ? 'unauthenticated' : 'forbidden' })
+      logger.info(
+        { doc: docName, status, err: error instanceof Error ? error.message : String(error) },
+        'upgrade refused by onAuthenticate',
+      )
+      return { ok: false, status }
     }
   }
 
@@ -172,20 +220,34 @@ export class WsGateway {
     let upgraded = false
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       upgraded = true
-      const connection = new Connection(
+      const { hooks } = this.options
+      const who = { docName, user: grant.user }
+      // onConnect runs before the connection's first message is handled; onDisconnect only
+      // after onConnect finished, so a hook never sees a user leave before it arrived.
+      let connected: Promise<void> | undefined
+      const connection = new Connection({
         ws,
         room,
         grant,
-        this.options.limits,
+        limits: this.options.limits,
         metrics,
-        this.options.logger,
-        (closed) => {
+        logger: this.options.logger,
+        validateOffThread: this.options.validateOffThread,
+        beforeFirstMessage: hooks.has('onConnect')
+          ? () => {
+              connected = hooks.notify('onConnect', who)
+              return connected
+            }
+          : undefined,
+        onClosed: (closed) => {
           this.connections.delete(closed)
           metrics.connections.set(this.connections.size)
           registry.release(closed.room)
+          if (hooks.has('onDisconnect')) {
+            void (connected ?? Promise.resolve()).then(() => hooks.notify('onDisconnect', who))
+          }
         },
-        this.options.validateOffThread,
-      )
+      })
       this.connections.add(connection)
       metrics.connections.set(this.connections.size)
       metrics.connectionsTotal.inc()

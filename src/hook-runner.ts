@@ -1,0 +1,121 @@
+/**
+ * Runs the hook sets of src/hooks.ts: the built-in ones (webhooks, version history) first,
+ * then the user's, each awaited in turn. A hook that throws is logged and counted
+ * (`yws_hook_errors_total{hook}`) and the next set still runs: a hook can never crash the
+ * server or stop an update. The one exception is `onAuthenticate`, whose throw is its answer
+ * (a refusal) — see `authenticate`.
+ */
+import type { AuthenticateContext, AuthenticateResult, Hooks, HookUser } from './hooks.js'
+import type { Logger } from './observability/logger.js'
+import type { Metrics } from './observability/metrics.js'
+
+export type HookName = keyof Hooks
+/** Hooks that only observe: their errors are logged and counted, never propagated. */
+export type ObserverHook = Exclude<HookName, 'onAuthenticate'>
+type ContextOf<N extends HookName> = Parameters<NonNullable<Hooks[N]>>[0]
+
+/**
+ * Throw from `onAuthenticate` to refuse a connection with a status: 401 (not authenticated,
+ * the default for any error) or 403 (authenticated but not allowed this document).
+ */
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError'
+  constructor(
+    message = 'not authenticated',
+    readonly status: 401 | 403 = 401,
+  ) {
+    super(message)
+  }
+}
+
+/** The HTTP status an `onAuthenticate` throw refuses with: 403 when the error says so, else 401. */
+export function refusalStatus(error: unknown): 401 | 403 {
+  const status = (error as { status?: unknown } | null)?.status
+  return status === 403 ? 403 : 401
+}
+
+export class HookRunner {
+  private readonly sets: readonly Hooks[]
+  /** Observer calls still running, so close() can wait for them. */
+  private readonly running = new Set<Promise<void>>()
+
+  constructor(
+    sets: readonly Hooks[],
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.sets = [...sets]
+  }
+
+  /** Whether any set has this hook (callers skip building contexts and awaiting otherwise). */
+  has(name: HookName): boolean {
+    return this.sets.some((set) => typeof set[name] === 'function')
+  }
+
+  /**
+   * Calls `name` on every set that has it, in order, each awaited. Never rejects: a throw is
+   * logged with `context.docName`, counted, and the remaining sets still run.
+   */
+  notify<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> {
+    const call = this.callAll(name, context)
+    this.running.add(call)
+    void call.then(() => this.running.delete(call))
+    return call
+  }
+
+  /** Resolves once every observer call started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running)
+  }
+
+  private async callAll<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> {
+    for (const set of this.sets) {
+      const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
+      if (typeof hook !== 'function') continue
+      try {
+        await hook.call(set, context)
+      } catch (error) {
+        this.metrics.hookErrors.inc({ hook: name })
+        this.logger.error({ hook: name, doc: context.docName, err: error }, 'hook threw; carrying on')
+      }
+    }
+  }
+
+  /**
+   * Like `notify`, but the first throw is logged, counted and rethrown (the remaining sets
+   * are not called): for `onLoadDocument`, where a failed seed must fail the load rather
+   * than serve a document that lacks it.
+   */
+  async attempt<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> {
+    for (const set of this.sets) {
+      const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
+      if (typeof hook !== 'function') continue
+      try {
+        await hook.call(set, context)
+      } catch (error) {
+        this.metrics.hookErrors.inc({ hook: name })
+        this.logger.error({ hook: name, doc: context.docName, err: error }, 'hook threw; giving up')
+        throw error
+      }
+    }
+  }
+
+  /**
+   * Asks every set's `onAuthenticate`, in order. The first throw refuses (rethrown, for the
+   * caller to answer 401/403). Otherwise the answers combine: read-only if any says so; the
+   * user is the last one given (the user's own hook runs last).
+   */
+  async authenticate(
+    context: AuthenticateContext,
+  ): Promise<{ user: HookUser | undefined; readOnly: boolean }> {
+    let user: HookUser | undefined
+    let readOnly = false
+    for (const set of this.sets) {
+      if (typeof set.onAuthenticate !== 'function') continue
+      const result: AuthenticateResult | undefined = await set.onAuthenticate(context)
+      if (result?.user !== undefined) user = result.user
+      if (result?.readOnly === true) readOnly = true
+    }
+    return { user, readOnly }
+  }
+}
