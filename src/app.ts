@@ -380,7 +380,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const problem = typeof docName === 'string' ? docNameProblem(docName) : 'document name must be a string'
       if (problem) throw new YwsError('YWS_ERR_DOC_NAME', problem)
       await open()
-      const room = await registry.acquire(docName)
+      let room: Awaited<ReturnType<RoomRegistry['acquire']>>
+      try {
+        room = await registry.acquire(docName)
+      } catch (error) {
+        if (closing) throw new YwsError('YWS_ERR_CLOSED')
+        throw new YwsError(
+          'YWS_ERR_DOC_UNAVAILABLE',
+          error instanceof Error ? error.message : String(error),
+          {
+            cause: error,
+          },
+        )
+      }
       if (closing) {
         registry.release(room)
         throw new YwsError('YWS_ERR_CLOSED')

@@ -13,8 +13,6 @@ export const ErrorCodes = {
   YWS_ERR_DISCONNECTED: { status: 409, message: 'this direct connection is disconnected' },
   /** A document name breaks the rules (1-512 UTF-8 bytes, no control characters). */
   YWS_ERR_DOC_NAME: { status: 400, message: 'invalid document name' },
-  /** `onAuthenticate` refused a connection (401 unless the error says 403). */
-  YWS_ERR_AUTH: { status: 401, message: 'authentication failed' },
   /** A document could not be opened (storage failure, `onLoadDocument` threw, open-docs cap). */
   YWS_ERR_DOC_UNAVAILABLE: { status: 503, message: 'document unavailable' },
 } as const satisfies Record<string, { status: number; message: string }>

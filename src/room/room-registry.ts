@@ -8,6 +8,7 @@
  * An acquire during `unloading` waits for it to finish, then loads afresh, so a doc is never
  * open twice and never served from a half-destroyed room.
  */
+import { YwsError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Relay } from '../relay/relay.js'
@@ -84,7 +85,7 @@ export class RoomRegistry {
   /** Returns the loaded room and holds it open until `release`. */
   async acquire(docName: string): Promise<Room> {
     for (;;) {
-      if (this.closed) throw new Error('server is shutting down')
+      if (this.closed) throw new YwsError('YWS_ERR_CLOSED', 'server is shutting down')
       const unloading = this.unloading.get(docName)
       if (unloading) {
         await unloading
