@@ -16,9 +16,11 @@
  * next sequence number. Compaction deletes exactly the keys it merged, so entries appended
  * meanwhile survive it.
  */
+
 import { Level } from 'level'
 import * as Y from 'yjs'
 import { assertDocName } from '../doc-name.js'
+import { YwsError } from '../errors.js'
 import type {
   CompactionOptions,
   CompactionResult,
@@ -91,7 +93,11 @@ const snapshotKey = (docName: string) => `${docKeyPrefix(docName)}s`
 const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_PREFIX}${docName}\u0001` })
 
 export class LevelDocStore implements DocStore {
-  private readonly db: Level<string, Uint8Array>
+  /**
+   * Created by open(), not the constructor: a Level instance opens itself (creating the
+   * directory) a microtask after construction, and building a server must touch nothing.
+   */
+  private level: Level<string, Uint8Array> | undefined
   private readonly pool: MergePool
   private readonly ownsPool: boolean
   private readonly flushIntervalMs: number
@@ -117,7 +123,6 @@ export class LevelDocStore implements DocStore {
     readonly location: string,
     options: LevelDocStoreOptions = {},
   ) {
-    this.db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
     this.ownsPool = options.pool === undefined
     this.pool = options.pool ?? new MergePool(options.mergeThreads ?? 1)
     this.flushIntervalMs = options.flushIntervalMs ?? 100
@@ -131,9 +136,19 @@ export class LevelDocStore implements DocStore {
     return this.opened && !this.closing
   }
 
+  private get db(): Level<string, Uint8Array> {
+    if (!this.level)
+      throw new YwsError('YWS_ERR_CLOSED', `the document store at ${this.location} is not open`)
+    return this.level
+  }
+
   async open(): Promise<void> {
+    this.level ??= new Level<string, Uint8Array>(this.location, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
     try {
-      await this.db.open({ createIfMissing: !this.readOnly })
+      await this.level.open({ createIfMissing: !this.readOnly })
     } catch (error) {
       throw storeOpenError(this.location, error)
     }

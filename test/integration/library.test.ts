@@ -4,8 +4,10 @@
  * Real providers, real LevelDB in temp dirs, real Redis for the cluster case.
  */
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as Y from 'yjs'
@@ -104,10 +106,14 @@ describe('createServer', () => {
     await expect(server.listen()).rejects.toBeInstanceOf(YwsError)
   })
 
-  it('close() before any use releases nothing it did not open', async () => {
-    const server = await libraryServer()
+  it('creating a server touches nothing; close() before any use is fine', async () => {
+    const dataDir = join(await tempDir('yws-lib-'), 'never-created')
+    const server = await libraryServer({ dataDir })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(existsSync(dataDir)).toBe(false)
     await server.close()
     await server.close()
+    expect(existsSync(dataDir)).toBe(false)
   })
 
   it('refuses a bad document name and bad options, naming them', async () => {
