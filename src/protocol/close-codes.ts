@@ -13,7 +13,10 @@ export const CloseCode = {
   unsupportedData: 1003,
   /** Policy violation: message rate exceeded. */
   policyViolation: 1008,
-  /** A single message larger than MAX_MESSAGE_BYTES. */
+  /**
+   * A single message larger than MAX_MESSAGE_BYTES. Sent by `ws` itself (its maxPayload
+   * check), never by our code; named here so clients, docs and the metric share one name.
+   */
   messageTooBig: 1009,
   /** The server failed while handling this connection (e.g. storage error). */
   internalError: 1011,
@@ -32,6 +35,13 @@ export const CloseCode = {
 } as const
 
 export type CloseCodeName = keyof typeof CloseCode
+
+/**
+ * How a connection can end, as counted in `yws_connection_closes_total{reason}`: every close
+ * code above, plus `heartbeatTimeout` — a peer that missed a pong is terminated without a
+ * close frame (it is unreachable; its client sees 1006 and reconnects).
+ */
+export type ConnectionEndReason = CloseCodeName | 'heartbeatTimeout'
 
 export const closeReason: Record<CloseCodeName, string> = {
   normal: 'document closed',

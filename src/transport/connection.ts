@@ -8,7 +8,12 @@ import type { WebSocket } from 'ws'
 import type { HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
-import { CloseCode, type CloseCodeName, closeReason } from '../protocol/close-codes.js'
+import {
+  CloseCode,
+  type CloseCodeName,
+  type ConnectionEndReason,
+  closeReason,
+} from '../protocol/close-codes.js'
 import { type ClientMessage, decodeClientMessage } from '../protocol/messages.js'
 import type { OutgoingType, Room, RoomConnection } from '../room/room.js'
 import type { ValidationVerdict } from '../storage/merge-worker.js'
@@ -200,7 +205,7 @@ export class Connection implements RoomConnection {
     if (this.closed) return
     if (!this.alive) {
       this.logger.info('no pong since last ping, terminating')
-      this.metrics.closes.inc({ reason: 'heartbeatTimeout' })
+      this.metrics.closes.inc({ reason: 'heartbeatTimeout' satisfies ConnectionEndReason })
       this.closed = true
       this.ws.terminate()
       this.detach()
