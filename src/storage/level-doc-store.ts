@@ -117,6 +117,7 @@ export class LevelDocStore implements DocStore {
   private readonly compactions = new Map<string, Promise<CompactionResult>>()
   private opened = false
   private closing = false
+  private closed: Promise<void> | undefined
   private readonly readOnly: boolean
 
   constructor(
@@ -230,13 +231,16 @@ export class LevelDocStore implements DocStore {
       // an update is never dropped because one write failed.
       this.pending = batch.concat(this.pending)
       for (const doc of docs) this.pendingDocs.add(doc)
-      this.flushTimer ??= setTimeout(
-        () => {
-          this.flushTimer = undefined
-          this.flush().catch((retryError: unknown) => this.observer.onFlushError?.(retryError))
-        },
-        Math.max(this.flushIntervalMs, 250),
-      )
+      // While closing, the caller (close) gets the error; a timer would retry against a DB
+      // that is going away and keep the process alive.
+      if (!this.closing)
+        this.flushTimer ??= setTimeout(
+          () => {
+            this.flushTimer = undefined
+            this.flush().catch((retryError: unknown) => this.observer.onFlushError?.(retryError))
+          },
+          Math.max(this.flushIntervalMs, 250),
+        )
       throw error
     } finally {
       this.writingDocs = new Set()
@@ -416,8 +420,18 @@ export class LevelDocStore implements DocStore {
     return value ? Number.parseInt(Buffer.from(value).toString(), 10) || 0 : 0
   }
 
-  async close(): Promise<void> {
-    if (!this.opened || this.closing) return
+  /**
+   * Flushes, waits for running compactions, closes LevelDB. Every call returns the same
+   * promise (a second caller waits for the first close, not only for its start); appends
+   * after it starts throw YWS_ERR_CLOSED instead of queueing writes nobody will make.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.closeOnce()
+    return this.closed
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (!this.opened) return
     this.closing = true
     if (this.flushTimer) clearTimeout(this.flushTimer)
     this.flushTimer = undefined
@@ -439,7 +453,12 @@ export class LevelDocStore implements DocStore {
   }
 
   private assertOpen(): void {
-    if (!this.opened) throw new Error('store is not open')
+    if (!this.opened || this.closing) {
+      throw new YwsError(
+        'YWS_ERR_CLOSED',
+        `the document store at ${this.location} is ${this.opened ? 'closed' : 'not open'}`,
+      )
+    }
   }
 
   private assertWritable(): void {
