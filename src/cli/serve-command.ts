@@ -5,8 +5,9 @@
  * outlives SHUTDOWN_TIMEOUT_MS + 1 s resolves 1 so a stuck close still ends the process.
  */
 import { parseArgs } from 'node:util'
-import { type App, createApp } from '../app.js'
 import { type Config, ConfigError, loadConfig } from '../config/config.js'
+import { createLogger } from '../observability/logger.js'
+import { type CollabServer, createServer } from '../server.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { watchParent } from './parent-watch.js'
@@ -68,7 +69,9 @@ async function runServe(argv: readonly string[], context: CliContext): Promise<n
     throw error
   }
 
-  let app: App
+  // `serve` is the library configured from the environment: the same object an app embeds.
+  const logger = createLogger(config.logLevel, config.instanceId)
+  let server: CollabServer
   // Settled once: by a signal, an admin drain, an uncaught exception or a failed start.
   let settle: (code: number) => void = () => undefined
   const stopped = new Promise<number>((resolve) => {
@@ -78,23 +81,23 @@ async function runServe(argv: readonly string[], context: CliContext): Promise<n
   const shutdown = (why: string): void => {
     if (shuttingDown) return
     shuttingDown = true
-    app.logger.info({ why }, 'shutting down')
+    logger.info({ why }, 'shutting down')
     // Promise 2 gives 10 s; keep a margin for the process to actually exit.
     setTimeout(() => {
-      app.logger.error('shutdown deadline passed, exiting')
+      logger.error('shutdown deadline passed, exiting')
       settle(ExitCode.failure)
     }, config.shutdownTimeoutMs + 1000).unref()
-    app.close('serviceRestart').then(
+    server.close().then(
       () => settle(ExitCode.ok),
       (error: unknown) => {
-        app.logger.error({ err: error }, 'shutdown failed')
+        logger.error({ err: error }, 'shutdown failed')
         settle(ExitCode.failure)
       },
     )
   }
 
   try {
-    app = createApp(config, { onDrain: () => shutdown('admin drain') })
+    server = createServer({ ...config, logger, onDrain: () => shutdown('admin drain') })
   } catch (error) {
     context.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`)
     return ExitCode.failure
@@ -102,7 +105,7 @@ async function runServe(argv: readonly string[], context: CliContext): Promise<n
   const onAbort = () => shutdown(String(context.signal.reason ?? 'signal'))
   context.signal.addEventListener('abort', onAbort, { once: true })
   const onUncaught = (error: Error) => {
-    app.logger.fatal({ err: error }, 'uncaught exception')
+    logger.fatal({ err: error }, 'uncaught exception')
     shutdown('uncaught exception')
   }
   process.on('uncaughtException', onUncaught)
@@ -112,12 +115,12 @@ async function runServe(argv: readonly string[], context: CliContext): Promise<n
 
   try {
     try {
-      await app.start()
+      await server.listen()
     } catch (error) {
       if (shuttingDown) return await stopped
       context.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`)
-      await app.close().catch((closeError: unknown) => {
-        app.logger.error({ err: closeError }, 'closing after a failed start-up failed')
+      await server.close().catch((closeError: unknown) => {
+        logger.error({ err: closeError }, 'closing after a failed start-up failed')
       })
       return ExitCode.failure
     }
