@@ -35,6 +35,8 @@ import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/auth
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { verifierFromConfig } from './transport/verifier-from-config.js'
 import { WsGateway } from './transport/ws-gateway.js'
+import { ChangeWebhooks } from './webhooks/change-webhooks.js'
+import { WebhookMetrics } from './webhooks/webhook-metrics.js'
 
 export interface AppOptions {
   readonly logger?: Logger
@@ -127,7 +129,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     },
   })
-  const hooks = new HookRunner(options.hooks ?? [], logger, metrics)
+  // Change webhooks: a built-in hook set, run before the user's (see src/webhooks/).
+  const webhookMetrics = new WebhookMetrics(metrics)
+  const webhooks: ChangeWebhooks | undefined = config.webhookUrls
+    ? new ChangeWebhooks({
+        config,
+        store,
+        logger,
+        metrics: webhookMetrics,
+        stateVector: (doc) => registry.get(doc)?.stateVector(),
+      })
+    : undefined
+  const hooks = new HookRunner(
+    [...(webhooks ? [webhooks.hooks] : []), ...(options.hooks ?? [])],
+    logger,
+    metrics,
+  )
   const stored = hooks.has('onStoreDocument')
     ? new StoredNotifier({
         debounceMs: options.storeDebounceMs ?? 2000,
@@ -323,6 +340,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     opening ??= (async () => {
       await store.open()
       await relay?.start()
+      await webhooks?.start()
     })()
     return opening
   }
@@ -444,6 +462,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await stored?.close()
         await hooks.idle()
         await relay?.close()
+        await webhooks?.close()
         await store.close()
         await workers.close()
         mainServer.closeAllConnections()

@@ -13,6 +13,7 @@ import {
   type HostPort,
   hostPortList,
   httpUrl,
+  httpUrlList,
   integer,
   oneOf,
   optional,
@@ -26,6 +27,7 @@ import {
   secret,
   text,
   textList,
+  webhookSecret,
 } from './setting-kinds.js'
 
 export { redactUrl }
@@ -85,6 +87,18 @@ export interface Config {
   readonly revocationTtlMs: number
   /** Prefix of every Redis key this server writes. */
   readonly redisPrefix: string
+  /** Change webhook endpoints (each gets every event); unset: no webhooks. */
+  readonly webhookUrls: readonly string[] | undefined
+  /** Standard Webhooks signing secret (`whsec_<base64>`), required with webhookUrls. */
+  readonly webhookSecret: string | undefined
+  /** A doc's window closes this long after its last change... */
+  readonly webhookDebounceMs: number
+  /** ...or this long after its first undelivered change, whichever comes first. */
+  readonly webhookMaxWaitMs: number
+  /** First retry of a failed delivery after this long; then doubling up to 1 h. */
+  readonly webhookRetryMinMs: number
+  /** A delivery attempt without an answer after this long counts as failed. */
+  readonly webhookTimeoutMs: number
 }
 
 /** A setting with a bad value; the message names the environment variable or option. */
@@ -140,6 +154,12 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     /^[A-Za-z0-9_-]{1,32}$/,
     '1-32 characters of A-Z a-z 0-9 _ -',
   ),
+  webhookUrls: httpUrlList('WEBHOOK_URL'),
+  webhookSecret: webhookSecret('WEBHOOK_SECRET'),
+  webhookDebounceMs: integer('WEBHOOK_DEBOUNCE_MS', 2000, 0, 3_600_000),
+  webhookMaxWaitMs: integer('WEBHOOK_MAX_WAIT_MS', 10_000, 1, 86_400_000),
+  webhookRetryMinMs: integer('WEBHOOK_RETRY_MIN_MS', 5000, 1, 3_600_000),
+  webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -179,6 +199,19 @@ function checkCombination(config: Config, nameOf: NameOf): void {
         `${nameOf(key)} is set but ${nameOf('authJwksUrl')} is not (it applies to identity-provider tokens)`,
       )
     }
+  }
+  if (config.webhookUrls !== undefined && config.webhookSecret === undefined) {
+    throw new ConfigError(
+      `${nameOf('webhookSecret')} is required when ${nameOf('webhookUrls')} is set (whsec_<base64>)`,
+    )
+  }
+  if (config.webhookSecret !== undefined && config.webhookUrls === undefined) {
+    throw new ConfigError(`${nameOf('webhookSecret')} is set but ${nameOf('webhookUrls')} is not`)
+  }
+  if (config.webhookMaxWaitMs < config.webhookDebounceMs) {
+    throw new ConfigError(
+      `${nameOf('webhookMaxWaitMs')} (${config.webhookMaxWaitMs}) must be at least ${nameOf('webhookDebounceMs')} (${config.webhookDebounceMs})`,
+    )
   }
   if (config.adminToken !== undefined && config.adminToken === config.authSecret) {
     // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.

@@ -199,6 +199,44 @@ export function httpUrl(env: string): Setting<string | undefined> {
   }
 }
 
+/** An optional list of `https://` (or `http://`) URLs (environment: comma-separated). */
+export function httpUrlList(env: string): Setting<readonly string[] | undefined> {
+  const list = textList(env)
+  const one = httpUrl(env)
+  // httpUrl only answers undefined for undefined; every entry here is a string.
+  const each = (entries: readonly string[] | undefined) => entries?.map((entry) => one.parse(entry) as string)
+  return {
+    env,
+    fallback: () => undefined,
+    parse: (raw) => each(list.parse(raw)),
+    check: (value) => each(list.check(value)),
+  }
+}
+
+/**
+ * An optional Standard Webhooks signing secret: `whsec_` + base64 of 24-64 random bytes
+ * (the format the spec's libraries mint and expect).
+ */
+export function webhookSecret(env: string): Setting<string | undefined> {
+  const checked = (value: string) => {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value)
+    const bytes = match ? Buffer.from(match[1]!, 'base64').byteLength : 0
+    if (bytes < 24 || bytes > 64)
+      throw new SettingProblem('must be whsec_ followed by base64 of 24-64 random bytes')
+    return value
+  }
+  return {
+    env,
+    fallback: () => undefined,
+    parse: checked,
+    check: (value) => {
+      if (value === undefined) return undefined
+      if (typeof value !== 'string') throw new SettingProblem(`must be a string, got ${typeof value}`)
+      return checked(value)
+    },
+  }
+}
+
 /** An optional list of non-empty strings (environment: comma-separated). */
 export function textList(env: string): Setting<readonly string[] | undefined> {
   return {

@@ -38,6 +38,8 @@ export function createLogger(level: LogLevel, instanceId: string, destination?: 
           '*.authSecret',
           'adminToken',
           '*.adminToken',
+          'webhookSecret',
+          '*.webhookSecret',
           'redisUrl',
           '*.redisUrl',
         ],

@@ -8,6 +8,9 @@
  *   d\0<doc>\0s                the snapshot: every compacted entry merged into one update
  *   g\0<doc>                   deletion generation of the doc (decimal); absent: 0. Kept
  *                              outside the doc's range so deleting the doc keeps it
+ *   x\0<table>\0<key>          a side table of this instance's other durable state (e.g. the
+ *                              webhook outbox); outside every doc range, so listings,
+ *                              compaction and export never see it
  * All keys of a doc lie in [d\0<doc>\0, d\0<doc>\u0001), so one iterator — which reads from
  * an implicit LevelDB snapshot — sees a doc's snapshot and log consistently, even while a
  * compaction commits.
@@ -60,6 +63,13 @@ function utf8Compare(a: string, b: string): number {
 }
 
 export { StoreAccessError, StoreLockedError } from './open-error.js'
+
+/** See LevelDocStore.sideTable. Keys are any strings without U+0000 in practice. */
+export interface SideTable {
+  put(key: string, value: Uint8Array): Promise<void>
+  del(key: string): Promise<void>
+  entries(): AsyncIterable<readonly [string, Uint8Array]>
+}
 
 export interface LevelDocStoreOptions {
   readonly flushIntervalMs?: number
@@ -418,6 +428,34 @@ export class LevelDocStore implements DocStore {
     this.assertOpen()
     const value = await this.db.get(generationKey(docName))
     return value ? Number.parseInt(Buffer.from(value).toString(), 10) || 0 : 0
+  }
+
+  /**
+   * A small durable key-value table beside the documents, in the same LevelDB (one process
+   * owns a data dir, so a second LevelDB would need a second lock and directory). Writes are
+   * synced to disk before they resolve: callers use it for state that must survive a crash.
+   */
+  sideTable(table: string): SideTable {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(table)) throw new Error(`bad side table name "${table}"`)
+    const prefix = `x${SEP}${table}${SEP}`
+    return {
+      put: async (key, value) => {
+        this.assertOpen()
+        this.assertWritable()
+        await this.db.put(prefix + key, value, { sync: true })
+      },
+      del: async (key) => {
+        this.assertOpen()
+        this.assertWritable()
+        await this.db.del(prefix + key, { sync: true })
+      },
+      entries: async function* (this: LevelDocStore) {
+        this.assertOpen()
+        for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
+          yield [key.slice(prefix.length), value] as const
+        }
+      }.bind(this),
+    }
   }
 
   /**

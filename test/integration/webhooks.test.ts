@@ -1,0 +1,176 @@
+/**
+ * Change webhooks on one instance: real editors (y-websocket providers with JWTs), a real
+ * receiver that verifies signatures with the `standardwebhooks` package, real LevelDB.
+ */
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import type { Config } from '../../src/config/config.js'
+import { connectSynced, waitForConvergence } from '../helpers/clients.js'
+import { metricValue } from '../helpers/prometheus.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { signToken, TEST_SECRET } from '../helpers/tokens.js'
+import { waitFor } from '../helpers/wait.js'
+import { startWebhookReceiver, type WebhookReceiver, webhookSecret } from '../helpers/webhook-receiver.js'
+
+const secret = webhookSecret()
+
+function webhookConfig(receiver: WebhookReceiver, overrides: Partial<Config> = {}): Partial<Config> {
+  return {
+    authSecret: TEST_SECRET,
+    webhookUrls: [receiver.url],
+    webhookSecret: secret,
+    webhookDebounceMs: 300,
+    webhookMaxWaitMs: 5000,
+    webhookRetryMinMs: 100,
+    webhookTimeoutMs: 500,
+    ...overrides,
+  }
+}
+
+/** A webhook metric of a test server (summed over samples matching `labels`). */
+async function webhookMetric(server: TestServer, name: string, labels: Record<string, string> = {}) {
+  const metric = server.app.metrics.registry.getSingleMetric(name)
+  if (!metric) throw new Error(`no metric ${name}`)
+  return metricValue(metric as Parameters<typeof metricValue>[0], labels)
+}
+
+const editor = async (url: string, doc: string, sub: string) =>
+  connectSynced(url, doc, { params: { token: await signToken({ sub, docs: ['*'] }) } })
+
+describe('document.changed', () => {
+  it('one signed delivery per burst, after the debounce, naming the JWT subs and the state vector', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    const server = await startServer(webhookConfig(receiver))
+    const alice = await editor(server.url, 'notes', 'alice')
+    const bob = await editor(server.url, 'notes', 'bob')
+    // A reader's edits are never applied, so they never make it a changer.
+    const carol = await connectSynced(server.url, 'notes', {
+      params: { token: await signToken({ sub: 'carol', mode: 'read' }) },
+    })
+    carol.text.insert(0, 'ignored')
+    for (let i = 0; i < 10; i += 1) {
+      alice.text.insert(0, 'a')
+      bob.text.insert(0, 'b')
+    }
+    await waitForConvergence([alice.doc, bob.doc])
+    const lastEdit = Date.now()
+    await waitFor(() => receiver.deliveries.length === 1, { what: 'the delivery' })
+    const [delivery] = receiver.deliveries
+    expect(delivery!.verified).toBe(true)
+    expect(delivery!.id).toMatch(/^msg_/)
+    expect(delivery!.body).toMatchObject({ type: 'document.changed', data: { doc: 'notes', users: ['alice', 'bob'] } })
+    expect(Number.isNaN(Date.parse(delivery!.body.timestamp))).toBe(false)
+    expect(delivery!.body.data.stateVector).toBe(Buffer.from(Y.encodeStateVector(alice.doc)).toString('base64'))
+    // Not before the window closed (debounce after the last change).
+    expect(delivery!.receivedAt - lastEdit).toBeGreaterThanOrEqual(300 - 50)
+    // And no second event for the same burst.
+    await waitFor(async () => (await webhookMetric(server, 'yws_webhook_outbox_size')) === 0)
+    expect(receiver.deliveries).toHaveLength(1)
+  })
+
+  it('keeps typing past WEBHOOK_MAX_WAIT_MS: one event per max-wait period, not one per keystroke', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    const server = await startServer(webhookConfig(receiver, { webhookDebounceMs: 400, webhookMaxWaitMs: 800 }))
+    const alice = await editor(server.url, 'long', 'alice')
+    const started = Date.now()
+    // Types every 50 ms (never a 400 ms pause) for 2.2 s: only max wait can close windows.
+    while (Date.now() - started < 2200) {
+      alice.text.insert(0, 'x')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(receiver.deliveries.length).toBeGreaterThanOrEqual(2)
+    await waitFor(() => receiver.deliveries.length >= 3, { what: 'the last window' })
+    expect(receiver.deliveries.length).toBeLessThanOrEqual(4)
+    expect(new Set(receiver.deliveries.map((d) => d.id)).size).toBe(receiver.deliveries.length)
+  })
+
+  it('docs are windowed separately; anonymous editors add no users', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    const server = await startServer(webhookConfig(receiver, { authSecret: undefined }))
+    const a = await connectSynced(server.url, 'one')
+    const b = await connectSynced(server.url, 'two')
+    a.text.insert(0, 'a')
+    b.text.insert(0, 'b')
+    await waitFor(() => receiver.deliveries.length === 2, { what: 'two deliveries' })
+    expect(receiver.deliveries.map((d) => d.body.data.doc).sort()).toEqual(['one', 'two'])
+    expect(receiver.deliveries.every((d) => d.body.data.users.length === 0 && d.verified)).toBe(true)
+  })
+})
+
+describe('retries', () => {
+  it('retries non-2xx and timeouts with doubling waits, same webhook-id, until a 2xx', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    receiver.answerNext(500, 503, 'hang')
+    const server = await startServer(webhookConfig(receiver))
+    const alice = await editor(server.url, 'retry', 'alice')
+    alice.text.insert(0, 'x')
+    await waitFor(() => receiver.accepted.length === 1, { what: 'the successful retry' })
+    const attempts = receiver.deliveries
+    expect(attempts.map((d) => d.answer)).toEqual([500, 503, 'hang', 200])
+    expect(new Set(attempts.map((d) => d.id)).size).toBe(1)
+    expect(attempts.every((d) => d.verified)).toBe(true)
+    // Waits 100, 200, then 400 ms after the 500 ms timeout (scheduling adds up to a tick).
+    const gaps = attempts.slice(1).map((d, i) => d.receivedAt - attempts[i]!.receivedAt)
+    expect(gaps[0]).toBeGreaterThanOrEqual(100)
+    expect(gaps[1]).toBeGreaterThanOrEqual(200)
+    expect(gaps[2]).toBeGreaterThanOrEqual(500 + 400)
+    // The server counts the 2xx once the answer reached it.
+    await waitFor(async () => (await webhookMetric(server, 'yws_webhook_outbox_size')) === 0)
+    expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'http-error' })).toBe(2)
+    expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'timeout' })).toBe(1)
+    expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'ok' })).toBe(1)
+  })
+
+  it('a pending delivery survives a restart, and an open window is saved at shutdown', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    receiver.setFallback(503)
+    const dataDir = await tempDir('yws-webhooks-')
+    const first = await startServer(webhookConfig(receiver, { dataDir, webhookDebounceMs: 200 }), { keepOpen: true })
+    const alice = await editor(first.url, 'kept', 'alice')
+    alice.text.insert(0, 'x')
+    await waitFor(() => receiver.deliveries.length >= 1, { what: 'a failed attempt' })
+    expect(await webhookMetric(first, 'yws_webhook_outbox_size')).toBe(1)
+    // A second doc changes right before shutdown: its window is still open.
+    const bob = await editor(first.url, 'late', 'bob')
+    bob.text.insert(0, 'y')
+    await waitFor(() => first.app.registry.get('late')?.doc.getText('t').length === 1)
+    alice.destroy()
+    bob.destroy()
+    await first.close()
+    const failedId = receiver.deliveries[0]!.id
+
+    receiver.setFallback(200)
+    const second = await startServer(webhookConfig(receiver, { dataDir, webhookDebounceMs: 200 }))
+    await waitFor(() => receiver.accepted.length === 2, { what: 'both events after the restart' })
+    const accepted = receiver.accepted
+    expect(accepted.find((d) => d.body.data.doc === 'kept')?.id).toBe(failedId)
+    expect(accepted.find((d) => d.body.data.doc === 'late')?.body.data.users).toEqual(['bob'])
+    await waitFor(async () => (await webhookMetric(second, 'yws_webhook_outbox_size')) === 0)
+  })
+})
+
+describe('document.deleted', () => {
+  it('is delivered with who deleted it and no state vector; the doc’s open window is dropped', async () => {
+    const receiver = await startWebhookReceiver(secret)
+    const server = await startServer(webhookConfig(receiver, { webhookDebounceMs: 2000, webhookMaxWaitMs: 2000 }))
+    const alice = await editor(server.url, 'gone', 'alice')
+    alice.text.insert(0, 'x')
+    await waitFor(() => server.app.registry.get('gone')?.doc.getText('t').length === 1)
+    await server.app.hooks.onDeleteDocument?.({ docName: 'gone', user: { id: 'admin' } })
+    await waitFor(() => receiver.deliveries.length === 1, { what: 'the delete event' })
+    expect(receiver.deliveries[0]!.body).toEqual({
+      type: 'document.deleted',
+      timestamp: receiver.deliveries[0]!.body.timestamp,
+      data: { doc: 'gone', users: ['admin'] },
+    })
+    expect(receiver.deliveries[0]!.verified).toBe(true)
+    // A later edit elsewhere: once its window (same timing) closed, the deleted doc's would
+    // have too; it produced no event.
+    const other = await editor(server.url, 'other', 'bob')
+    other.text.insert(0, 'y')
+    await waitFor(() => receiver.deliveries.length === 2, { what: 'the other doc’s event' })
+    expect(receiver.deliveries[1]!.body.data.doc).toBe('other')
+    expect(await webhookMetric(server, 'yws_webhook_windows_total')).toBe(1)
+  })
+})
