@@ -13,7 +13,6 @@
 import type { Config } from '../config/config.js'
 import type { ChangeOrigin, Hooks, HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
-import type { Metrics } from '../observability/metrics.js'
 import type { RedisClient } from '../relay/redis-client.js'
 import type { LevelDocStore } from '../storage/level-doc-store.js'
 import { ChangeRecorder } from './change-recorder.js'
@@ -22,7 +21,7 @@ import { createWebhookRedis, RedisWindowBoard } from './redis-window-board.js'
 import { retryDelayMs, shouldGiveUp } from './retry-schedule.js'
 import { WebhookSender } from './sender.js'
 import { type ClosedWindow, changedBody, deletedBody, type WebhookBody } from './webhook-event.js'
-import { WebhookMetrics } from './webhook-metrics.js'
+import type { WebhookMetrics } from './webhook-metrics.js'
 import { LocalWindowBoard, newMessageId, type WindowBoard } from './window-board.js'
 
 /** Deliveries in flight at once, over all endpoints. */
@@ -38,7 +37,8 @@ export interface ChangeWebhooksDeps {
   readonly config: Config
   readonly store: LevelDocStore
   readonly logger: Logger
-  readonly metrics: Metrics
+  /** Registered by the app whether or not webhooks are on (alerts refer to them). */
+  readonly metrics: WebhookMetrics
   /** The doc's state vector on this instance, if it is open here. */
   readonly stateVector: (doc: string) => Uint8Array | undefined
 }
@@ -66,7 +66,7 @@ export class ChangeWebhooks {
       throw new Error('change webhooks need WEBHOOK_URL and WEBHOOK_SECRET')
     this.urls = config.webhookUrls
     this.logger = deps.logger.child({ component: 'webhooks' })
-    this.metrics = new WebhookMetrics(deps.metrics)
+    this.metrics = deps.metrics
     const timing = { debounceMs: config.webhookDebounceMs, maxWaitMs: config.webhookMaxWaitMs }
     this.redis = createWebhookRedis(config)
     this.board = this.redis

@@ -1,7 +1,7 @@
 /**
  * When a failed delivery is tried again: WEBHOOK_RETRY_MIN_MS after the first failure, then
  * doubling up to one hour between attempts, for at least 24 hours. With the 5 s default the
- * waits are 5 s, 10 s, 20 s … 42 min 40 s, then hourly: 32 attempts over 24 h.
+ * waits are 5 s, 10 s, 20 s … 42 min 40 s, then hourly: 34 attempts, the last one 24 h or more after the event.
  */
 
 /** The longest wait between two attempts. */

@@ -1,6 +1,6 @@
 /**
  * Metrics of the change webhooks, on the server's registry (names are part of the contract:
- * docs/alerts.yml uses them). Created only when WEBHOOK_URL is set.
+ * docs/alerts.yml uses them). Always registered: zeros without WEBHOOK_URL.
  */
 import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Metrics } from '../observability/metrics.js'

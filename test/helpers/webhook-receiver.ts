@@ -8,6 +8,8 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { onTestFinished } from 'vitest'
+import { metricValue } from './prometheus.js'
+import type { TestServer } from './server.js'
 
 /** A fresh signing secret in the Standard Webhooks format. */
 export function webhookSecret(): string {
@@ -64,7 +66,13 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
         verified = false // recorded: the test asserts on it
       }
       const answer = queue.shift() ?? fallback
-      deliveries.push({ id: headers['webhook-id'], body: JSON.parse(raw), verified, answer, receivedAt: Date.now() })
+      deliveries.push({
+        id: headers['webhook-id'],
+        body: JSON.parse(raw),
+        verified,
+        answer,
+        receivedAt: Date.now(),
+      })
       if (answer === 'hang') {
         hanging.add(response)
         return
@@ -95,4 +103,15 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
     },
     close,
   }
+}
+
+/** A webhook metric of an in-process test server (summed over samples matching `labels`). */
+export async function webhookMetric(
+  server: TestServer,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = server.app.metrics.registry.getSingleMetric(name)
+  if (!metric) throw new Error(`no metric ${name}`)
+  return metricValue(metric as Parameters<typeof metricValue>[0], labels)
 }

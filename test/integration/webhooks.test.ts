@@ -6,12 +6,16 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { Config } from '../../src/config/config.js'
 import { connectSynced, waitForConvergence } from '../helpers/clients.js'
-import { metricValue } from '../helpers/prometheus.js'
-import { startServer, type TestServer } from '../helpers/server.js'
+import { startServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { signToken, TEST_SECRET } from '../helpers/tokens.js'
 import { waitFor } from '../helpers/wait.js'
-import { startWebhookReceiver, type WebhookReceiver, webhookSecret } from '../helpers/webhook-receiver.js'
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+  webhookMetric,
+  webhookSecret,
+} from '../helpers/webhook-receiver.js'
 
 const secret = webhookSecret()
 
@@ -26,13 +30,6 @@ function webhookConfig(receiver: WebhookReceiver, overrides: Partial<Config> = {
     webhookTimeoutMs: 500,
     ...overrides,
   }
-}
-
-/** A webhook metric of a test server (summed over samples matching `labels`). */
-async function webhookMetric(server: TestServer, name: string, labels: Record<string, string> = {}) {
-  const metric = server.app.metrics.registry.getSingleMetric(name)
-  if (!metric) throw new Error(`no metric ${name}`)
-  return metricValue(metric as Parameters<typeof metricValue>[0], labels)
 }
 
 const editor = async (url: string, doc: string, sub: string) =>
@@ -59,9 +56,14 @@ describe('document.changed', () => {
     const [delivery] = receiver.deliveries
     expect(delivery!.verified).toBe(true)
     expect(delivery!.id).toMatch(/^msg_/)
-    expect(delivery!.body).toMatchObject({ type: 'document.changed', data: { doc: 'notes', users: ['alice', 'bob'] } })
+    expect(delivery!.body).toMatchObject({
+      type: 'document.changed',
+      data: { doc: 'notes', users: ['alice', 'bob'] },
+    })
     expect(Number.isNaN(Date.parse(delivery!.body.timestamp))).toBe(false)
-    expect(delivery!.body.data.stateVector).toBe(Buffer.from(Y.encodeStateVector(alice.doc)).toString('base64'))
+    expect(delivery!.body.data.stateVector).toBe(
+      Buffer.from(Y.encodeStateVector(alice.doc)).toString('base64'),
+    )
     // Not before the window closed (debounce after the last change).
     expect(delivery!.receivedAt - lastEdit).toBeGreaterThanOrEqual(300 - 50)
     // And no second event for the same burst.
@@ -71,7 +73,9 @@ describe('document.changed', () => {
 
   it('keeps typing past WEBHOOK_MAX_WAIT_MS: one event per max-wait period, not one per keystroke', async () => {
     const receiver = await startWebhookReceiver(secret)
-    const server = await startServer(webhookConfig(receiver, { webhookDebounceMs: 400, webhookMaxWaitMs: 800 }))
+    const server = await startServer(
+      webhookConfig(receiver, { webhookDebounceMs: 400, webhookMaxWaitMs: 800 }),
+    )
     const alice = await editor(server.url, 'long', 'alice')
     const started = Date.now()
     // Types every 50 ms (never a 400 ms pause) for 2.2 s: only max wait can close windows.
@@ -126,7 +130,9 @@ describe('retries', () => {
     const receiver = await startWebhookReceiver(secret)
     receiver.setFallback(503)
     const dataDir = await tempDir('yws-webhooks-')
-    const first = await startServer(webhookConfig(receiver, { dataDir, webhookDebounceMs: 200 }), { keepOpen: true })
+    const first = await startServer(webhookConfig(receiver, { dataDir, webhookDebounceMs: 200 }), {
+      keepOpen: true,
+    })
     const alice = await editor(first.url, 'kept', 'alice')
     alice.text.insert(0, 'x')
     await waitFor(() => receiver.deliveries.length >= 1, { what: 'a failed attempt' })
@@ -153,7 +159,9 @@ describe('retries', () => {
 describe('document.deleted', () => {
   it('is delivered with who deleted it and no state vector; the doc’s open window is dropped', async () => {
     const receiver = await startWebhookReceiver(secret)
-    const server = await startServer(webhookConfig(receiver, { webhookDebounceMs: 2000, webhookMaxWaitMs: 2000 }))
+    const server = await startServer(
+      webhookConfig(receiver, { webhookDebounceMs: 2000, webhookMaxWaitMs: 2000 }),
+    )
     const alice = await editor(server.url, 'gone', 'alice')
     alice.text.insert(0, 'x')
     await waitFor(() => server.app.registry.get('gone')?.doc.getText('t').length === 1)

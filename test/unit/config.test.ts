@@ -24,6 +24,18 @@ describe('loadConfig', () => {
     [{ REDIS_CLUSTER_NODES: 'a:1,b' }, /REDIS_CLUSTER_NODES entries must be host:port/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ AUTH_SECRET: 'short' }, /AUTH_SECRET must be at least 32 bytes/],
+    [{ WEBHOOK_URL: 'https://hooks.example/in' }, /WEBHOOK_SECRET is required when WEBHOOK_URL is set/],
+    [{ WEBHOOK_SECRET: `whsec_${'A'.repeat(44)}` }, /WEBHOOK_SECRET is set but WEBHOOK_URL is not/],
+    [{ WEBHOOK_URL: 'https://h.example/in', WEBHOOK_SECRET: 'hunter2' }, /WEBHOOK_SECRET must be whsec_/],
+    [{ WEBHOOK_URL: 'https://h.example/in', WEBHOOK_SECRET: 'whsec_c2hvcnQ=' }, /24-64 random bytes/],
+    [
+      { WEBHOOK_URL: 'https://h.example/in,ftp://x', WEBHOOK_SECRET: `whsec_${'A'.repeat(44)}` },
+      /WEBHOOK_URL entries must be http\(s\) URLs/,
+    ],
+    [
+      { WEBHOOK_DEBOUNCE_MS: '5000', WEBHOOK_MAX_WAIT_MS: '1000' },
+      /WEBHOOK_MAX_WAIT_MS \(1000\) must be at least WEBHOOK_DEBOUNCE_MS/,
+    ],
     [{ AUTH_JWKS_URL: 'idp.example/jwks' }, /AUTH_JWKS_URL is not a valid URL/],
     [{ AUTH_JWKS_URL: 'ftp://idp.example/jwks' }, /AUTH_JWKS_URL must start with https:\/\//],
     [{ AUTH_ISSUER: 'https://idp.example' }, /AUTH_ISSUER is set but AUTH_JWKS_URL is not/],
@@ -39,6 +51,22 @@ describe('loadConfig', () => {
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
+  })
+
+  it('reads the webhook settings with their documented defaults', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+    const config = loadConfig({
+      WEBHOOK_URL: 'https://a.example/in, http://b.example/in',
+      WEBHOOK_SECRET: secret,
+    })
+    expect(config).toMatchObject({
+      webhookUrls: ['https://a.example/in', 'http://b.example/in'],
+      webhookSecret: secret,
+      webhookDebounceMs: 2000,
+      webhookMaxWaitMs: 10_000,
+      webhookRetryMinMs: 5000,
+      webhookTimeoutMs: 10_000,
+    })
   })
 
   it('never prints a Redis password in an error', () => {
