@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     [{ WEBHOOK_URL: 'https://h.example/in', WEBHOOK_SECRET: 'whsec_c2hvcnQ=' }, /24-64 random bytes/],
     [
       { WEBHOOK_URL: 'https://h.example/in,ftp://x', WEBHOOK_SECRET: `whsec_${'A'.repeat(44)}` },
-      /WEBHOOK_URL entries must be http\(s\) URLs/,
+      /WEBHOOK_URL must start with https:\/\/ \(or http:\/\/\), got "ftp:\/\/"/,
     ],
     [
       { WEBHOOK_DEBOUNCE_MS: '5000', WEBHOOK_MAX_WAIT_MS: '1000' },
