@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { Config } from '../../src/config/config.js'
 import { connectSynced, waitForConvergence } from '../helpers/clients.js'
+import { httpRequest } from '../helpers/http.js'
 import { startServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { signToken, TEST_SECRET } from '../helpers/tokens.js'
+import { signToken, TEST_ADMIN_TOKEN, TEST_SECRET } from '../helpers/tokens.js'
 import { waitFor } from '../helpers/wait.js'
 import {
   startWebhookReceiver,
@@ -157,15 +158,24 @@ describe('retries', () => {
 })
 
 describe('document.deleted', () => {
-  it('is delivered with who deleted it and no state vector; the doc’s open window is dropped', async () => {
+  it('DELETE through the admin API: one event naming "admin", no state vector; the doc’s open window is dropped', async () => {
     const receiver = await startWebhookReceiver(secret)
     const server = await startServer(
-      webhookConfig(receiver, { webhookDebounceMs: 2000, webhookMaxWaitMs: 2000 }),
+      webhookConfig(receiver, {
+        adminToken: TEST_ADMIN_TOKEN,
+        webhookDebounceMs: 2000,
+        webhookMaxWaitMs: 2000,
+      }),
     )
     const alice = await editor(server.url, 'gone', 'alice')
     alice.text.insert(0, 'x')
     await waitFor(() => server.app.registry.get('gone')?.doc.getText('t').length === 1)
-    await server.app.hooks.onDeleteDocument?.({ docName: 'gone', user: { id: 'admin' } })
+    const deleted = await httpRequest(server.port, '/admin/docs/gone', {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    })
+    expect(deleted.status).toBe(200)
+    alice.destroy()
     await waitFor(() => receiver.deliveries.length === 1, { what: 'the delete event' })
     expect(receiver.deliveries[0]!.body).toEqual({
       type: 'document.deleted',
