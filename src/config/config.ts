@@ -99,6 +99,10 @@ export interface Config {
   readonly webhookRetryMinMs: number
   /** A delivery attempt without an answer after this long counts as failed. */
   readonly webhookTimeoutMs: number
+  /** A doc gets a checkpoint after this much editing time (docs/history.md); 0: only on demand. */
+  readonly historyIntervalMs: number
+  /** Checkpoints kept per doc (labelled ones may be kept longer: docs/history.md). */
+  readonly historyKeep: number
 }
 
 /** A setting with a bad value; the message names the environment variable or option. */
@@ -160,6 +164,8 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
   webhookMaxWaitMs: integer('WEBHOOK_MAX_WAIT_MS', 10_000, 1, 86_400_000),
   webhookRetryMinMs: integer('WEBHOOK_RETRY_MIN_MS', 5000, 1, 3_600_000),
   webhookTimeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+  historyIntervalMs: integer('HISTORY_INTERVAL_MS', 600_000, 0, 2_592_000_000),
+  historyKeep: integer('HISTORY_KEEP', 100, 1, 100_000),
 }
 
 type Env = Readonly<Record<string, string | undefined>>

@@ -143,6 +143,15 @@ export class LevelDocStore implements DocStore {
     this.readOnly = options.readOnly ?? false
   }
 
+  /**
+   * The LevelDB itself, for stores that keep their own key range in the same database (one
+   * process may open a LevelDB directory): version history uses `h\0…`. They must never
+   * write under `d\0` or `m\0`.
+   */
+  get database(): Level<string, Uint8Array> {
+    return this.db
+  }
+
   get isOpen(): boolean {
     return this.opened && !this.closing
   }
