@@ -11,6 +11,7 @@ import { docNameProblem } from './doc-name.js'
 import { DocumentService } from './document/document-service.js'
 import { YwsError } from './errors.js'
 import { HookRunner } from './hook-runner.js'
+import { historyForApp } from './history/history-for-app.js'
 import type { Hooks } from './hooks.js'
 import { adminRouter } from './http/admin-router.js'
 import type { AdminActions } from './http/admin-routes.js'
@@ -140,8 +141,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         stateVector: (doc) => registry.get(doc)?.stateVector(),
       })
     : undefined
+  // Version history: a built-in hook set too (its clock and users come from onChange).
+  const history = historyForApp({ config, store, registry: () => registry, logger, metrics })
   const hooks = new HookRunner(
-    [...(webhooks ? [webhooks.hooks] : []), ...(options.hooks ?? [])],
+    [...(webhooks ? [webhooks.hooks] : []), { onChange: history.onChange }, ...(options.hooks ?? [])],
     logger,
     metrics,
   )
@@ -324,6 +327,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     adminRouteTable({
       operator: admin,
       documents: { documents, backup, maxUpdateBytes: config.maxMessageBytes },
+      history,
     }),
     metrics,
   )
@@ -457,6 +461,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         mainServer.close()
         adminServer?.close()
         gateway.close(code)
+        history.close()
         await registry.close()
         // Rooms are gone: report what they stored, let running hooks finish, then close storage.
         await stored?.close()

@@ -6,13 +6,15 @@
 import type { AdminRoute } from './admin-router.js'
 import { type AdminActions, operatorRoutes } from './admin-routes.js'
 import { type DocumentRouteDeps, documentRoutes } from './document-routes.js'
+import { type HistoryActions, historyRoutes } from './history-routes.js'
 
 /** What each family of routes needs from the app. */
 export interface AdminRouteDeps {
   readonly operator: AdminActions
   readonly documents: DocumentRouteDeps
+  readonly history: HistoryActions
 }
 
 export function adminRouteTable(deps: AdminRouteDeps): AdminRoute[] {
-  return [...operatorRoutes(deps.operator), ...documentRoutes(deps.documents)]
+  return [...operatorRoutes(deps.operator), ...documentRoutes(deps.documents), ...historyRoutes(deps.history)]
 }

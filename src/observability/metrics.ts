@@ -104,6 +104,23 @@ export class Metrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
     registers: [this.registry],
   })
+  readonly historyCheckpoints = new Counter({
+    name: 'yws_history_checkpoints_total',
+    help: 'Version checkpoints stored, by reason (scheduled, manual, backup before a restore)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  })
+  readonly historyErrors = new Counter({
+    name: 'yws_history_errors_total',
+    help: 'Failed scheduled checkpoints (the next change restarts the clock)',
+    registers: [this.registry],
+  })
+  readonly historyRestoreSeconds = new Histogram({
+    name: 'yws_history_restore_seconds',
+    help: 'Time to restore a version: diff, backup checkpoint, apply',
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    registers: [this.registry],
+  })
   readonly docTooLarge = new Counter({
     name: 'yws_doc_size_limit_hits_total',
     help: 'Updates refused because they would grow a document past MAX_DOC_BYTES',

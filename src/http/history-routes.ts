@@ -1,0 +1,121 @@
+/**
+ * Admin routes of version history (docs/history.md), mounted in the admin route table:
+ *
+ *   GET  /admin/docs/<doc>/versions                  newest first [{id, at, bytes, users, label?}]
+ *   POST /admin/docs/<doc>/versions      {label?}    checkpoint now → 201 {id}
+ *   GET  /admin/docs/<doc>/versions/<id>[?format=json]  the version like GET /admin/docs/<doc>
+ *   POST /admin/docs/<doc>/versions/<id>/restore     → {restored, backup}
+ *
+ * Everything is validated before anything happens: a bad name, id, label or body changes
+ * nothing. Unknown doc or version: 404; a version that is not a past state of the doc: 409.
+ */
+
+import { docNameProblem } from '../doc-name.js'
+import { docJsonView } from '../document/shared-types.js'
+import { CHECKPOINT_ID, type CheckpointMeta } from '../history/checkpoint-store.js'
+import { BadLabelError, NoSuchDocError, NoSuchVersionError } from '../history/history-service.js'
+import { NotAnAncestorError } from '../history/restore-update.js'
+import { TooManyDocsError } from '../room/room-registry.js'
+import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
+import { sendJson } from './http-routes.js'
+import { readJson } from './request-body.js'
+
+/** What the routes need of the history service. */
+export interface HistoryActions {
+  list(docName: string): Promise<CheckpointMeta[]>
+  checkpoint(docName: string, options: { label?: unknown }): Promise<CheckpointMeta>
+  version(docName: string, id: string): Promise<{ meta: CheckpointMeta; state: Uint8Array } | undefined>
+  restore(docName: string, id: string): Promise<{ restored: string; backup: string }>
+}
+
+interface VersionTarget {
+  readonly doc: string
+  readonly id: string
+}
+
+function docParam(params: Readonly<Record<string, string>>): Parsed<string> {
+  const doc = params.doc ?? ''
+  const problem = docNameProblem(doc)
+  return problem ? refuse(400, `document name: ${problem}`) : accept(doc)
+}
+
+function versionParams(params: Readonly<Record<string, string>>): Parsed<VersionTarget> {
+  const doc = docParam(params)
+  if (!doc.ok) return doc
+  const id = params.id ?? ''
+  if (!CHECKPOINT_ID.test(id)) return refuse(400, 'version id must be an id from the versions list')
+  return accept({ doc: doc.input, id })
+}
+
+/** Maps the history errors to statuses; anything else is a 500 (logged by the router). */
+async function answer(response: Parameters<AdminRoute['run']>[1], work: () => Promise<void>): Promise<void> {
+  try {
+    await work()
+  } catch (error) {
+    if (error instanceof NoSuchDocError || error instanceof NoSuchVersionError)
+      return sendJson(response, 404, { error: error.message })
+    if (error instanceof BadLabelError) return sendJson(response, 400, { error: error.message })
+    if (error instanceof NotAnAncestorError) return sendJson(response, 409, { error: error.message })
+    if (error instanceof TooManyDocsError) return sendJson(response, 503, { error: error.message })
+    throw error
+  }
+}
+
+export function historyRoutes(history: HistoryActions): AdminRoute[] {
+  return [
+    defineRoute<string>({
+      method: 'GET',
+      pattern: '/admin/docs/<doc>/versions',
+      summary: 'versions (checkpoints) of a doc on this instance, newest first',
+      parse: ({ params }) => docParam(params),
+      run: async (doc, response) => sendJson(response, 200, await history.list(doc)),
+    }),
+    defineRoute<{ doc: string; label: unknown }>({
+      method: 'POST',
+      pattern: '/admin/docs/<doc>/versions',
+      summary: 'take a checkpoint now (`{label?}`) → `{id}`',
+      parse: async ({ params, request }) => {
+        const doc = docParam(params)
+        if (!doc.ok) return doc
+        const body = await readJson(request)
+        if (!body.ok) return refuse(400, body.error)
+        return accept({ doc: doc.input, label: body.value.label })
+      },
+      run: ({ doc, label }, response) =>
+        answer(response, async () => {
+          const meta = await history.checkpoint(doc, { label })
+          sendJson(response, 201, { id: meta.id })
+        }),
+    }),
+    defineRoute<VersionTarget & { json: boolean }>({
+      method: 'GET',
+      pattern: '/admin/docs/<doc>/versions/<id>',
+      summary: 'one version as a Yjs update, or `?format=json` as `{name, content}`',
+      parse: ({ params, query }) => {
+        const target = versionParams(params)
+        if (!target.ok) return target
+        const format = query.get('format')
+        if (format !== null && format !== 'json') return refuse(400, 'format must be json (or absent)')
+        return accept({ ...target.input, json: format === 'json' })
+      },
+      run: async ({ doc, id, json }, response) => {
+        const version = await history.version(doc, id)
+        if (!version) return sendJson(response, 404, { error: `no version ${id} of ${doc}` })
+        if (json) return sendJson(response, 200, docJsonView(doc, version.state))
+        response.writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': version.state.byteLength,
+        })
+        response.end(version.state)
+      },
+    }),
+    defineRoute<VersionTarget>({
+      method: 'POST',
+      pattern: '/admin/docs/<doc>/versions/<id>/restore',
+      summary: 'make the doc’s content the version’s, as a new change → `{restored, backup}`',
+      parse: ({ params }) => versionParams(params),
+      run: ({ doc, id }, response) =>
+        answer(response, async () => sendJson(response, 200, await history.restore(doc, id))),
+    }),
+  ]
+}
