@@ -18,6 +18,8 @@ then has LevelDB give the freed space back (--data-dir).
   --prefix P          only documents whose name starts with P
   --dry-run           compute and verify, write nothing
   --gc / --no-gc      garbage-collect deleted content (default: --gc)
+  --history-keep N    also prune each document's version history to N checkpoints (the
+                      HISTORY_KEEP rule: labelled ones kept longer) and free their disk
   --verify            only check that every document decodes; list broken ones (needs --data-dir)
   --json              print the summary as JSON on stdout
   --quiet             no progress output
@@ -44,6 +46,8 @@ export interface CompactArgs {
   readonly gc: boolean
   readonly json: boolean
   readonly quiet: boolean
+  /** --history-keep: prune version history to this many checkpoints per doc. */
+  readonly historyKeep: number | undefined
 }
 
 export type ParsedArgs =
@@ -89,6 +93,7 @@ function parse(argv: readonly string[], env: Readonly<Record<string, string | un
       verify: { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      'history-keep': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -111,6 +116,16 @@ function parse(argv: readonly string[], env: Readonly<Record<string, string | un
   if (values.verify && values['dry-run']) throw new UsageError('--verify never writes; drop --dry-run')
   if (values.verify && url !== undefined) {
     throw new UsageError('--verify reads the store directly: give --data-dir (of a stopped instance)')
+  }
+
+  let historyKeep: number | undefined
+  const keepText = values['history-keep']
+  if (keepText !== undefined) {
+    if (!/^\d+$/.test(keepText) || Number(keepText) < 1 || !Number.isSafeInteger(Number(keepText))) {
+      throw new UsageError(`--history-keep must be a whole number ≥ 1, got ${keepText}`)
+    }
+    if (values.verify) throw new UsageError('--verify never writes; drop --history-keep')
+    historyKeep = Number(keepText)
   }
 
   let source: CompactSource
@@ -143,6 +158,7 @@ function parse(argv: readonly string[], env: Readonly<Record<string, string | un
       gc: !values['no-gc'],
       json: values.json ?? false,
       quiet: values.quiet ?? false,
+      historyKeep,
     },
   }
 }

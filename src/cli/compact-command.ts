@@ -106,6 +106,7 @@ function argsForUrl(args: CompactArgs): string {
   if (args.dryRun) parts.push('--dry-run')
   if (!args.gc) parts.push('--no-gc')
   if (args.json) parts.push('--json')
+  if (args.historyKeep !== undefined) parts.push(`--history-keep ${args.historyKeep}`)
   return parts.map((part) => ` ${part}`).join('')
 }
 
@@ -175,6 +176,18 @@ async function run(args: CompactArgs, target: CompactionTarget, io: CompactIo): 
           // Verification or decoding failed: the store wrote nothing for this doc. Note it
           // and go on; the summary names it and the exit code says so.
           summary.failed(stats.docName, error instanceof Error ? error.message : String(error), storedBytes)
+        }
+      }
+      if (mode !== 'verify') {
+        try {
+          summary.history(await target.history(stats.docName, args.historyKeep, args.dryRun))
+        } catch (error) {
+          if (error instanceof TargetUnavailableError) throw error
+          summary.failed(
+            stats.docName,
+            `history: ${error instanceof Error ? error.message : String(error)}`,
+            0,
+          )
         }
       }
       docsDone += 1

@@ -2,6 +2,7 @@
  * What a compaction (or verify) run did, accumulated doc by doc, and its two renderings: a
  * table for people and a JSON object for scripts. Pure: no I/O, no clocks.
  */
+import type { HistoryPruneResult } from '../history/checkpoint-store.js'
 import type { CompactionResult } from '../storage/doc-store.js'
 
 export type RunMode = 'compact' | 'dry-run' | 'verify'
@@ -41,6 +42,12 @@ export interface SummaryReport {
   readonly broken: readonly DocProblem[]
   /** Problems beyond MAX_LISTED_PROBLEMS, counted but not named. */
   readonly problemsNotListed: number
+  /** Version history left after the run (checkpoints are full states; docs/history.md). */
+  readonly historyVersions: number
+  readonly historyBytes: number
+  /** Removed by --history-keep (or that would be, in a dry run). */
+  readonly historyVersionsPruned: number
+  readonly historyBytesPruned: number
 }
 
 export class CompactSummary {
@@ -58,6 +65,10 @@ export class CompactSummary {
   private problemsNotListed = 0
   private diskBytesBefore: number | null = null
   private diskBytesAfter: number | null = null
+  private historyVersions = 0
+  private historyBytes = 0
+  private historyVersionsPruned = 0
+  private historyBytesPruned = 0
 
   constructor(
     private readonly mode: RunMode,
@@ -95,6 +106,14 @@ export class CompactSummary {
     this.bytesBefore += storedBytes
     this.bytesAfter += storedBytes
     this.list(this.failures, { doc, problem })
+  }
+
+  /** The doc's version history after (or, dry run: as if after) pruning. */
+  history(result: HistoryPruneResult): void {
+    this.historyVersions += result.kept.versions
+    this.historyBytes += result.kept.bytes
+    this.historyVersionsPruned += result.pruned.versions
+    this.historyBytesPruned += result.pruned.bytes
   }
 
   /** --verify: the doc decodes. */
@@ -160,6 +179,10 @@ export class CompactSummary {
       failures: [...this.failures],
       broken: [...this.broken],
       problemsNotListed: this.problemsNotListed,
+      historyVersions: this.historyVersions,
+      historyBytes: this.historyBytes,
+      historyVersionsPruned: this.historyVersionsPruned,
+      historyBytesPruned: this.historyBytesPruned,
     }
   }
 
@@ -193,6 +216,13 @@ export function formatSummary(report: SummaryReport): string {
     rows.push(['garbage collection', report.gc ? 'on' : 'off'])
     rows.push(['bytes before', formatBytes(report.bytesBefore)])
     rows.push(['bytes after', `${formatBytes(report.bytesAfter)} (${formatChange(report)})`])
+    rows.push([
+      'history',
+      `${formatCount(report.historyVersions)} versions, ${formatBytes(report.historyBytes)}` +
+        (report.historyVersionsPruned > 0
+          ? `; ${report.mode === 'dry-run' ? 'would prune' : 'pruned'} ${formatCount(report.historyVersionsPruned)} versions, ${formatBytes(report.historyBytesPruned)}`
+          : ''),
+    ])
   }
   if (report.diskBytesBefore !== null && report.diskBytesAfter !== null) {
     rows.push(['directory before', formatBytes(report.diskBytesBefore)])

@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { CheckpointStore, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
 import { LevelDocStore } from '../storage/level-doc-store.js'
 import type { AdminSource } from './compact-args.js'
@@ -22,6 +23,12 @@ export interface CompactionTarget {
   diskBytes(): Promise<number | undefined>
   /** Makes the disk give back what compactions deleted (see LevelDocStore.reclaimSpace). */
   reclaimSpace(): Promise<void>
+  /**
+   * The doc's version history: pruned to `keep` checkpoints when given (counted only, in a
+   * dry run), and what is left. Checkpoints are full states in their own key range, so
+   * compaction itself never touches them.
+   */
+  history(docName: string, keep: number | undefined, dryRun: boolean): Promise<HistoryPruneResult>
   close(): Promise<void>
 }
 
@@ -93,6 +100,14 @@ export class DirTarget implements CompactionTarget {
     return this.store.reclaimSpace()
   }
 
+  history(docName: string, keep: number | undefined, dryRun: boolean): Promise<HistoryPruneResult> {
+    // Pruning deletes keys; compacting their range right away is what gives the disk back.
+    return new CheckpointStore(this.store.database).pruneAndMeasure(docName, keep, {
+      dryRun,
+      freeDisk: !dryRun && keep !== undefined,
+    })
+  }
+
   close(): Promise<void> {
     return this.store.close()
   }
@@ -154,6 +169,16 @@ export class AdminTarget implements CompactionTarget {
 
   /** The instance's own LevelDB compacts while it keeps writing; nothing to ask for here. */
   async reclaimSpace(): Promise<void> {}
+
+  async history(docName: string, keep: number | undefined, dryRun: boolean): Promise<HistoryPruneResult> {
+    const path = `/admin/docs/${encodeURIComponent(docName)}/versions/prune`
+    const body = (await this.request('POST', path, { ...(keep !== undefined ? { keep } : {}), dryRun })) as {
+      kept?: HistoryPruneResult['kept']
+      pruned?: HistoryPruneResult['pruned']
+    }
+    if (!body.kept || !body.pruned) throw new Error(`the instance answered ${path} without a result`)
+    return { kept: body.kept, pruned: body.pruned }
+  }
 
   async close(): Promise<void> {}
 

@@ -43,6 +43,14 @@ export interface HistoryStats {
   readonly bytes: number
 }
 
+/** What a history pruning pass did to one doc (the compaction CLI reports it). */
+export interface HistoryPruneResult {
+  /** Left after pruning. */
+  readonly kept: HistoryStats
+  /** Deleted (or, in a dry run, that would be). */
+  readonly pruned: HistoryStats
+}
+
 /** A checkpoint id as the API accepts it (anything else is a 400 or 404, never a key lookup). */
 export const CHECKPOINT_ID = /^[0-9a-z]{9}[0-9a-f]{6}$/
 /** Labels are for people: short, printable. */
@@ -118,11 +126,19 @@ export class CheckpointStore {
    * LevelDB frees the disk space of deleted keys when it compacts that range: `freeDisk`
    * asks it to do so now (the CLI does; the server lets LevelDB's background compaction do it).
    */
-  async prune(docName: string, keep: number, options: { freeDisk?: boolean } = {}): Promise<HistoryStats> {
+  async prune(
+    docName: string,
+    keep: number,
+    options: { freeDisk?: boolean; dryRun?: boolean } = {},
+  ): Promise<HistoryStats> {
     if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError('keep must be a whole number ≥ 1')
     const metas = await this.list(docName)
     const drop = new Set(checkpointsToPrune(metas, keep))
     if (drop.size === 0) return { versions: 0, bytes: 0 }
+    if (options.dryRun) {
+      const bytes = metas.filter((meta) => drop.has(meta.id)).reduce((sum, meta) => sum + meta.bytes, 0)
+      return { versions: drop.size, bytes }
+    }
     let bytes = 0
     const ops: { type: 'del'; key: string }[] = []
     for (const meta of metas) {
@@ -134,6 +150,20 @@ export class CheckpointStore {
     await this.db.batch(ops)
     if (options.freeDisk) await this.freeDisk(docName)
     return { versions: drop.size, bytes }
+  }
+
+  /** Prunes to `keep` (when given) and reports what is left: the compaction CLI's history pass. */
+  async pruneAndMeasure(
+    docName: string,
+    keep: number | undefined,
+    options: { freeDisk?: boolean; dryRun?: boolean } = {},
+  ): Promise<HistoryPruneResult> {
+    const before = await this.stats(docName)
+    const pruned = keep === undefined ? { versions: 0, bytes: 0 } : await this.prune(docName, keep, options)
+    return {
+      kept: { versions: before.versions - pruned.versions, bytes: before.bytes - pruned.bytes },
+      pruned,
+    }
   }
 
   /** Deletes a doc's whole history (the doc was deleted). */

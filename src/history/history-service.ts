@@ -12,7 +12,12 @@
  */
 import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
-import { type CheckpointMeta, type CheckpointStore, MAX_LABEL_LENGTH } from './checkpoint-store.js'
+import {
+  type CheckpointMeta,
+  type CheckpointStore,
+  type HistoryPruneResult,
+  MAX_LABEL_LENGTH,
+} from './checkpoint-store.js'
 import { HistoryRecorder } from './history-recorder.js'
 import { restoreUpdate } from './restore-update.js'
 
@@ -140,6 +145,13 @@ export class HistoryService {
         return { restored: id, backup: backup.id }
       })
     })
+  }
+
+  /** HISTORY_KEEP on demand (the compaction CLI's `--history-keep`): prunes and reports. */
+  prune(docName: string, keep: number | undefined, dryRun: boolean): Promise<HistoryPruneResult> {
+    return this.serially(docName, () =>
+      this.options.store.pruneAndMeasure(docName, keep, { dryRun, freeDisk: !dryRun && keep !== undefined }),
+    )
   }
 
   close(): void {

@@ -5,6 +5,7 @@
  *   POST /admin/docs/<doc>/versions      {label?}    checkpoint now → 201 {id}
  *   GET  /admin/docs/<doc>/versions/<id>[?format=json]  the version like GET /admin/docs/<doc>
  *   POST /admin/docs/<doc>/versions/<id>/restore     → {restored, backup}
+ *   POST /admin/docs/<doc>/versions/prune {keep?, dryRun?}  → {kept, pruned} (compact --history-keep)
  *
  * Everything is validated before anything happens: a bad name, id, label or body changes
  * nothing. Unknown doc or version: 404; a version that is not a past state of the doc: 409.
@@ -12,7 +13,7 @@
 
 import { docNameProblem } from '../doc-name.js'
 import { docJsonView } from '../document/shared-types.js'
-import { CHECKPOINT_ID, type CheckpointMeta } from '../history/checkpoint-store.js'
+import { CHECKPOINT_ID, type CheckpointMeta, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import { BadLabelError, NoSuchDocError, NoSuchVersionError } from '../history/history-service.js'
 import { NotAnAncestorError } from '../history/restore-update.js'
 import { TooManyDocsError } from '../room/room-registry.js'
@@ -26,6 +27,7 @@ export interface HistoryActions {
   checkpoint(docName: string, options: { label?: unknown }): Promise<CheckpointMeta>
   version(docName: string, id: string): Promise<{ meta: CheckpointMeta; state: Uint8Array } | undefined>
   restore(docName: string, id: string): Promise<{ restored: string; backup: string }>
+  prune(docName: string, keep: number | undefined, dryRun: boolean): Promise<HistoryPruneResult>
 }
 
 interface VersionTarget {
@@ -116,6 +118,25 @@ export function historyRoutes(history: HistoryActions): AdminRoute[] {
       parse: ({ params }) => versionParams(params),
       run: ({ doc, id }, response) =>
         answer(response, async () => sendJson(response, 200, await history.restore(doc, id))),
+    }),
+    defineRoute<{ doc: string; keep: number | undefined; dryRun: boolean }>({
+      method: 'POST',
+      pattern: '/admin/docs/<doc>/versions/prune',
+      summary: 'keep `{keep}` versions (the HISTORY_KEEP rule), `{dryRun?}` → `{kept, pruned}`',
+      parse: async ({ params, request }) => {
+        const doc = docParam(params)
+        if (!doc.ok) return doc
+        const body = await readJson(request)
+        if (!body.ok) return refuse(400, body.error)
+        const { keep, dryRun } = body.value
+        if (keep !== undefined && (!Number.isSafeInteger(keep) || (keep as number) < 1))
+          return refuse(400, 'keep must be a whole number ≥ 1')
+        if (dryRun !== undefined && typeof dryRun !== 'boolean')
+          return refuse(400, 'dryRun must be a boolean')
+        return accept({ doc: doc.input, keep: keep as number | undefined, dryRun: dryRun === true })
+      },
+      run: async ({ doc, keep, dryRun }, response) =>
+        sendJson(response, 200, await history.prune(doc, keep, dryRun)),
     }),
   ]
 }

@@ -24,7 +24,15 @@ describe('parseCompactArgs', () => {
       gc: true,
       json: false,
       quiet: false,
+      historyKeep: undefined,
     })
+  })
+
+  it('--history-keep takes a whole number ≥ 1 and never goes with --verify', () => {
+    expect(run(['--data-dir', 'd', '--history-keep', '5']).historyKeep).toBe(5)
+    expect(usageError(['--data-dir', 'd', '--history-keep', '0'])).toContain('--history-keep')
+    expect(usageError(['--data-dir', 'd', '--history-keep', '2x'])).toContain('--history-keep')
+    expect(usageError(['--data-dir', 'd', '--history-keep', '3', '--verify'])).toContain('--history-keep')
   })
 
   it('reads every flag', () => {

@@ -64,6 +64,7 @@ describe('formatSummary', () => {
     const summary = new CompactSummary('compact', '/data', true)
     summary.compacted(result('team/a', 1_234, 2_000_000, 500_000), 1_900_000)
     summary.failed('broken "one"', 'entries do not merge', 10)
+    summary.history({ kept: { versions: 3, bytes: 1_500 }, pruned: { versions: 2, bytes: 1_000 } })
     const text = formatSummary(summary.report(4_000, false))
     expect(text).toBe(
       [
@@ -77,6 +78,7 @@ describe('formatSummary', () => {
         '  garbage collection  on',
         '  bytes before        2.00 MB',
         '  bytes after         500.0 kB (-75.0%)',
+        '  history             3 versions, 1.50 kB; pruned 2 versions, 1.00 kB',
         '  time                4.0 s',
         '  throughput          0.48 MB/s of log, 0.5 docs/s',
         'failed docs (left untouched):',

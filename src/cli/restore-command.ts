@@ -1,0 +1,45 @@
+/**
+ * `yjs-cluster-server restore`: restores a version through a running instance
+ * (POST /admin/docs/<doc>/versions/<id>/restore), so every connected editor on every
+ * instance sees it as a new change.
+ */
+import { AdminRequestError, adminRequest } from './admin-client.js'
+import type { CliCommand } from './command.js'
+import { ExitCode } from './exit-codes.js'
+import { parseHistoryArgs, RESTORE_USAGE, versionsPath } from './history-args.js'
+
+export const restoreCommand: CliCommand = {
+  name: 'restore',
+  summary: 'restore a document’s version through a running instance (a new change; backup first)',
+  async run(argv, context) {
+    const parsed = parseHistoryArgs(argv, context.env, true)
+    if (parsed.kind === 'help') {
+      context.stdout.write(RESTORE_USAGE)
+      return ExitCode.ok
+    }
+    if (parsed.kind === 'usage-error') {
+      context.stderr.write(`error: ${parsed.message}\n\n${RESTORE_USAGE}`)
+      return ExitCode.usage
+    }
+    const { endpoint, doc, version, json } = parsed.args
+    let answer: { restored?: unknown; backup?: unknown }
+    try {
+      answer = (await adminRequest(
+        endpoint,
+        'POST',
+        `${versionsPath(doc)}/${encodeURIComponent(version!)}/restore`,
+      )) as typeof answer
+    } catch (error) {
+      if (!(error instanceof AdminRequestError)) throw error
+      context.stderr.write(`error: ${error.message}\n`)
+      return ExitCode.failure
+    }
+    context.stdout.write(
+      json
+        ? `${JSON.stringify(answer)}\n`
+        : `restored ${JSON.stringify(doc)} to version ${String(answer.restored)}; ` +
+            `the state before it is version ${String(answer.backup)}\n`,
+    )
+    return ExitCode.ok
+  },
+}
