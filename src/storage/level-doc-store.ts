@@ -38,6 +38,8 @@ import { storeOpenError } from './open-error.js'
 const SEP = '\u0000'
 const DOC_PREFIX = `d${SEP}`
 const BOOT_KEY = `m${SEP}boot`
+/** Key prefixes of per-doc sections other stores keep here (`<p>\0<doc>\0…`): deleted with the doc. */
+const DOC_SCOPED_SECTIONS = ['h']
 const generationKey = (docName: string) => `g${SEP}${docName}`
 const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
@@ -426,6 +428,12 @@ export class LevelDocStore implements DocStore {
     await this.compactions.get(docName)?.catch(() => undefined) // its failure is reported by its own caller
     const keys: string[] = []
     for await (const key of this.db.keys(docRange(docName))) keys.push(key)
+    // Sections other stores keep per doc in this database go with it: version history
+    // (`h\0<doc>\0…`, src/history/checkpoint-store.ts). Deleting a doc deletes its past too.
+    for (const section of DOC_SCOPED_SECTIONS) {
+      const range = { gte: `${section}${SEP}${docName}${SEP}`, lt: `${section}${SEP}${docName}\u0001` }
+      for await (const key of this.db.keys(range)) keys.push(key)
+    }
     await this.db.batch([
       ...keys.map((key) => ({ type: 'del' as const, key })),
       { type: 'put' as const, key: generationKey(docName), value: Buffer.from(String(generation)) },

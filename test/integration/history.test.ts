@@ -154,6 +154,18 @@ describe('checkpoints', () => {
     expect((await listVersions(server, 'doc')).map((v) => v.id)).toEqual([id])
     expect(client.text.toString()).toBe('x')
   })
+  it('deleting a doc (DELETE /admin/docs/<doc>) deletes its history too', async () => {
+    const server = await historyServer()
+    const client = await connectSynced(server.url, 'doomed')
+    client.text.insert(0, 'secret')
+    await waitFor(() => server.app.registry.get('doomed')?.doc.getText('t').length === 6)
+    const id = await checkpoint(server, 'doomed')
+    const deleted = await httpRequest(server.port, '/admin/docs/doomed', { method: 'DELETE', headers: ADMIN })
+    expect(deleted.status, deleted.body).toBe(200)
+    expect(await listVersions(server, 'doomed')).toEqual([])
+    const fetched = await httpRequest(server.port, `${versionsPath('doomed')}/${id}`, { headers: ADMIN })
+    expect(fetched.status).toBe(404)
+  })
 })
 
 describe('restore', () => {
