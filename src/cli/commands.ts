@@ -46,4 +46,14 @@ export const commands: readonly CliCommand[] = [
     'simulated editors type into live servers; exit 0 only if nothing was lost',
     async () => (await import('./simulate-command.js')).simulateCommand,
   ),
+  lazyCommand(
+    'history',
+    'list a document’s versions on a running instance (--url, --doc)',
+    async () => (await import('./history-command.js')).historyCommand,
+  ),
+  lazyCommand(
+    'restore',
+    'restore a document’s version through a running instance (--url, --doc, --version)',
+    async () => (await import('./restore-command.js')).restoreCommand,
+  ),
 ]

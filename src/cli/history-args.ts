@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
 import { CHECKPOINT_ID } from '../history/checkpoint-store.js'
-import { type AdminEndpoint, adminUrl } from './admin-client.js'
+import type { AdminSource } from './compact-args.js'
 
 export const HISTORY_USAGE = `usage: yjs-cluster-server history --url URL --doc NAME [--admin-token T] [--json]
 
@@ -36,7 +36,7 @@ exit codes: 0 restored, 1 failed (unknown version, unreachable, refused), 2 usag
 `
 
 export interface HistoryArgs {
-  readonly endpoint: AdminEndpoint
+  readonly endpoint: Pick<AdminSource, 'url' | 'adminToken'>
   readonly doc: string
   readonly version: string | undefined
   readonly json: boolean
@@ -96,4 +96,18 @@ export function parseHistoryArgs(
 /** `/admin/docs/<doc>/versions`, the doc name as one path segment. */
 export function versionsPath(doc: string): string {
   return `/admin/docs/${encodeURIComponent(doc)}/versions`
+}
+
+/** Parses and checks `--url`; returns the URL without a trailing slash, or a problem. */
+function adminUrl(raw: string): { url: string } | { problem: string } {
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    return { problem: `--url is not a URL: ${raw}` }
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return { problem: `--url must be http:// or https://, got ${parsed.protocol}` }
+  }
+  return { url: parsed.href.replace(/\/+$/, '') }
 }

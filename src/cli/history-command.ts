@@ -3,7 +3,7 @@
  * (GET /admin/docs/<doc>/versions), as a table or JSON.
  */
 import type { CheckpointMeta } from '../history/checkpoint-store.js'
-import { AdminRequestError, adminRequest } from './admin-client.js'
+import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import type { CliCommand } from './command.js'
 import { formatBytes } from './compact-summary.js'
 import { ExitCode } from './exit-codes.js'
@@ -25,7 +25,7 @@ export const historyCommand: CliCommand = {
     const { endpoint, doc, json } = parsed.args
     let versions: CheckpointMeta[]
     try {
-      versions = (await adminRequest(endpoint, 'GET', versionsPath(doc))) as CheckpointMeta[]
+      versions = (await (await adminFetch(endpoint, 'GET', versionsPath(doc))).json()) as CheckpointMeta[]
     } catch (error) {
       if (!(error instanceof AdminRequestError)) throw error
       context.stderr.write(`error: ${error.message}\n`)

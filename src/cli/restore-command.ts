@@ -3,7 +3,7 @@
  * (POST /admin/docs/<doc>/versions/<id>/restore), so every connected editor on every
  * instance sees it as a new change.
  */
-import { AdminRequestError, adminRequest } from './admin-client.js'
+import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import type { CliCommand } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { parseHistoryArgs, RESTORE_USAGE, versionsPath } from './history-args.js'
@@ -24,11 +24,8 @@ export const restoreCommand: CliCommand = {
     const { endpoint, doc, version, json } = parsed.args
     let answer: { restored?: unknown; backup?: unknown }
     try {
-      answer = (await adminRequest(
-        endpoint,
-        'POST',
-        `${versionsPath(doc)}/${encodeURIComponent(version!)}/restore`,
-      )) as typeof answer
+      const path = `${versionsPath(doc)}/${encodeURIComponent(version!)}/restore`
+      answer = (await (await adminFetch(endpoint, 'POST', path)).json()) as typeof answer
     } catch (error) {
       if (!(error instanceof AdminRequestError)) throw error
       context.stderr.write(`error: ${error.message}\n`)
