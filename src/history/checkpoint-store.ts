@@ -59,8 +59,15 @@ export const MAX_LABEL_LENGTH = 200
 export class CheckpointStore {
   private lastTime = 0
 
-  /** `db` is the instance's LevelDB (LevelDocStore.database); this store only touches `h\0…`. */
-  constructor(private readonly db: Level<string, Uint8Array>) {}
+  /**
+   * `database` is the instance's LevelDB (LevelDocStore.database), or a function returning it
+   * once the store has opened it; this store only touches `h\0…`.
+   */
+  constructor(private readonly database: Level<string, Uint8Array> | (() => Level<string, Uint8Array>)) {}
+
+  private get db(): Level<string, Uint8Array> {
+    return typeof this.database === 'function' ? this.database() : this.database
+  }
 
   /** Stores `state` as a new checkpoint of `docName`; resolves with its metadata. */
   async put(

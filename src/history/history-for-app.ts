@@ -36,7 +36,7 @@ export function historyForApp(parts: HistoryParts): HistoryService {
     }
   }
   return new HistoryService({
-    store: new CheckpointStore(parts.store.database),
+    store: new CheckpointStore(() => parts.store.database),
     withRoom,
     intervalMs: parts.config.historyIntervalMs,
     keep: parts.config.historyKeep,
