@@ -157,10 +157,6 @@ export class Room implements RelaySink {
     return this.connections.size
   }
 
-  get connectionList(): readonly RoomConnection[] {
-    return [...this.connections]
-  }
-
   attachRelay(relay: RoomRelay): void {
     this.relay = relay
   }
@@ -464,11 +460,6 @@ export class Room implements RelaySink {
       for (const id of connection.awarenessIds) if (states.has(id)) ids.push(id)
     }
     return ids.length > 0 ? encodeAwarenessUpdate(this.awareness, ids) : undefined
-  }
-
-  /** Closes every connection with `code` (they reconnect and resync). */
-  closeConnections(code: CloseCodeName): void {
-    for (const connection of [...this.connections]) connection.close(code)
   }
 
   /** Frees the document; the caller has flushed and detached the relay. */
