@@ -11,6 +11,7 @@ import { docNameProblem } from './doc-name.js'
 import { DocumentService } from './document/document-service.js'
 import { YwsError } from './errors.js'
 import { historyForApp } from './history/history-for-app.js'
+import type { HistoryService } from './history/history-service.js'
 import { HookRunner } from './hook-runner.js'
 import type { Hooks } from './hooks.js'
 import { adminRouter } from './http/admin-router.js'
@@ -63,6 +64,8 @@ export interface App {
   readonly registry: RoomRegistry
   /** The document API's operations (read, apply, delete) on this instance. */
   readonly documents: DocumentService
+  /** Version history of this instance's docs (checkpoints, restore). */
+  readonly history: HistoryService
   /** The hook sets in force; the document API calls `onDeleteDocument` through it. */
   readonly hooks: HookRunner
   /**
@@ -390,6 +393,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     store,
     registry,
     documents,
+    history,
     hooks,
     get connectionCount() {
       return gateway.connectionCount

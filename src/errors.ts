@@ -15,6 +15,10 @@ export const ErrorCodes = {
   YWS_ERR_DOC_NAME: { status: 400, message: 'invalid document name' },
   /** A document could not be opened (storage failure, `onLoadDocument` threw, open-docs cap). */
   YWS_ERR_DOC_UNAVAILABLE: { status: 503, message: 'document unavailable' },
+  /** Bytes given as a Yjs update do not decode as one; nothing was applied. */
+  YWS_ERR_BAD_UPDATE: { status: 400, message: 'not a valid Yjs update' },
+  /** The document or version asked for is held nowhere. */
+  YWS_ERR_NOT_FOUND: { status: 404, message: 'no such document or version' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -4,7 +4,9 @@
  */
 export type { Config, LogLevel } from './config/config.js'
 export { ConfigError } from './config/config.js'
+export type { DocumentOperations } from './document-operations.js'
 export { type ErrorCode, ErrorCodes, YwsError } from './errors.js'
+export type { CheckpointMeta } from './history/checkpoint-store.js'
 export { AuthenticationError } from './hook-runner.js'
 export type {
   AuthenticateContext,

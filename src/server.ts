@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createApp } from './app.js'
 import { type Config, ConfigError, resolveConfig } from './config/config.js'
+import { type DocumentOperations, documentOperations } from './document-operations.js'
 import type { Hooks } from './hooks.js'
 import type { Logger } from './observability/logger.js'
 import type { DirectConnection } from './room/direct-connection.js'
@@ -38,8 +39,11 @@ export type ServerOptions = { readonly [K in keyof Config]?: Config[K] } & {
   readonly onDrain?: () => void
 }
 
-/** A collaborative-editing server: y-websocket endpoint, storage, relay, HTTP endpoints. */
-export interface CollabServer {
+/**
+ * A collaborative-editing server: y-websocket endpoint, storage, relay, HTTP endpoints, and
+ * the document API's operations ({@link DocumentOperations}) as methods.
+ */
+export interface CollabServer extends DocumentOperations {
   /** The validated settings in force (defaults filled in). */
   readonly config: Config
   /**
@@ -101,6 +105,7 @@ export function createServer(options: ServerOptions = {}): CollabServer {
     handleUpgrade: (request, socket, head) => app.handleUpgrade(request, socket, head),
     handleRequest: (request, response) => app.handleRequest(request, response),
     openDirectConnection: (docName) => app.openDirectConnection(docName),
+    ...documentOperations(app),
     close: () => app.close(),
   }
 }
