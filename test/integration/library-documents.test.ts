@@ -82,7 +82,7 @@ describe('document operations of createServer', () => {
     const { server, url } = await started()
     const editor = await connectSynced(url, 'doomed')
     const closeCodes: number[] = []
-    editor.provider.on('connection-close', (event: CloseEvent | null) => {
+    editor.provider.on('connection-close', (event: { code: number } | null) => {
       if (event) closeCodes.push(event.code)
     })
     editor.text.insert(0, 'private')
