@@ -68,7 +68,15 @@ export class HookRunner {
     while (this.running.size > 0) await Promise.all(this.running)
   }
 
-  private async callAll<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> {
+  /**
+   * Calls `name` on every set in order. A throw is logged and counted; with `giveUp` it is
+   * rethrown and the remaining sets are not called, otherwise the next set runs.
+   */
+  private async callAll<N extends ObserverHook>(
+    name: N,
+    context: ContextOf<N>,
+    giveUp = false,
+  ): Promise<void> {
     for (const set of this.sets) {
       const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
       if (typeof hook !== 'function') continue
@@ -76,7 +84,11 @@ export class HookRunner {
         await hook.call(set, context)
       } catch (error) {
         this.metrics.hookErrors.inc({ hook: name })
-        this.logger.error({ hook: name, doc: context.docName, err: error }, 'hook threw; carrying on')
+        this.logger.error(
+          { hook: name, doc: context.docName, err: error },
+          giveUp ? 'hook threw; giving up' : 'hook threw; carrying on',
+        )
+        if (giveUp) throw error
       }
     }
   }
@@ -87,17 +99,7 @@ export class HookRunner {
    * than serve a document that lacks it.
    */
   async attempt<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> {
-    for (const set of this.sets) {
-      const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
-      if (typeof hook !== 'function') continue
-      try {
-        await hook.call(set, context)
-      } catch (error) {
-        this.metrics.hookErrors.inc({ hook: name })
-        this.logger.error({ hook: name, doc: context.docName, err: error }, 'hook threw; giving up')
-        throw error
-      }
-    }
+    await this.callAll(name, context, true)
   }
 
   /**
