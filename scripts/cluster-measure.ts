@@ -22,7 +22,7 @@ import { configFor } from '../src/config/config.js'
 import { createLogger } from '../src/observability/logger.js'
 import { compactDoc } from '../src/relay/redis-compactor.js'
 import { docKeys } from '../src/relay/redis-keys.js'
-import { MergePool } from '../src/storage/merge-pool.js'
+import { WorkerPool } from '../src/workers/worker-pool.js'
 
 const { values } = parseArgs({
   options: {
@@ -131,7 +131,7 @@ const report = {
   redisBytesIdle: {},
 }
 // An idle doc once the trim margin has passed: snapshot only (compacted here with margin 0).
-const pool = new MergePool(1)
+const pool = new WorkerPool(1)
 await compactDoc(redis, keys, {
   instanceId: 'measure',
   lockMs: 10_000,

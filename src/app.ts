@@ -32,13 +32,13 @@ import { RoomRegistry } from './room/room-registry.js'
 import { StoredNotifier } from './room/stored-notifier.js'
 import type { CompactionResult } from './storage/doc-store.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
-import { MergePool } from './storage/merge-pool.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { verifierFromConfig } from './transport/verifier-from-config.js'
 import { WsGateway } from './transport/ws-gateway.js'
 import { ChangeWebhooks } from './webhooks/change-webhooks.js'
 import { WebhookMetrics } from './webhooks/webhook-metrics.js'
+import { WorkerPool } from './workers/worker-pool.js'
 
 export interface AppOptions {
   readonly logger?: Logger
@@ -98,16 +98,18 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel, config.instanceId)
   const metrics = new Metrics(config.instanceId)
+  // The process's one pool of worker threads for everything CPU-heavy that can leave the
+  // event loop: loading and compacting stored docs, merging Redis state, validating big
+  // client messages. Injected; nothing else creates one.
+  const workers = new WorkerPool(Math.max(1, availableParallelism() - 1))
   const relay =
     options.relay ??
     createRelayFromConfig(config, {
       logger,
       metrics,
+      workers,
       ...(options.relayTuning ? { tuning: options.relayTuning } : {}),
     })
-  // One pool of worker threads for everything CPU-heavy that can leave the event loop:
-  // loading and compacting stored docs, validating big client messages.
-  const workers = new MergePool(Math.max(1, availableParallelism() - 1))
   const store = new LevelDocStore(config.dataDir, {
     pool: workers,
     flushIntervalMs: config.flushIntervalMs,

@@ -30,7 +30,7 @@ import { validateUpdate } from '../protocol/messages.js'
 import type { Relay } from '../relay/relay.js'
 import type { RoomRegistry } from '../room/room-registry.js'
 import type { DocStore } from '../storage/doc-store.js'
-import type { MergePool } from '../storage/merge-pool.js'
+import type { WorkerPool } from '../workers/worker-pool.js'
 
 /** The cluster's shared state cannot be reached, so an operation that must reach every instance is refused. */
 export class ClusterUnavailableError extends Error {
@@ -44,7 +44,7 @@ export interface DocumentServiceDeps {
   readonly registry: RoomRegistry
   readonly store: DocStore
   readonly relay: Relay | undefined
-  readonly pool: MergePool
+  readonly pool: WorkerPool
   readonly logger: Logger
   /** Closes this instance's connections to the doc with 4404; returns how many. */
   readonly closeClients: (docName: string) => number

@@ -7,6 +7,7 @@ import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { type Config, redactUrl } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { WorkerPool } from '../workers/worker-pool.js'
 import { ClusterStreamReader } from './cluster-stream-reader.js'
 import {
   DEFAULT_RELAY_TUNING,
@@ -75,7 +76,7 @@ const READER_TIMEOUT_MARGIN_MS = 5000
 
 export function createRelayFromConfig(
   config: Config,
-  deps: { logger: Logger; metrics: Metrics; tuning?: Partial<RedisRelayTuning> },
+  deps: { logger: Logger; metrics: Metrics; workers: WorkerPool; tuning?: Partial<RedisRelayTuning> },
 ): Relay | undefined {
   const timeouts = commandTimeouts(deps.tuning)
   const common = {
@@ -83,6 +84,7 @@ export function createRelayFromConfig(
     prefix: config.redisPrefix,
     logger: deps.logger,
     metrics: deps.metrics,
+    pool: deps.workers,
     ...(deps.tuning ? { tuning: deps.tuning } : {}),
   }
   if (config.redisClusterNodes) {

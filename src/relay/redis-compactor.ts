@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../observability/logger.js'
 import { validateUpdate } from '../protocol/messages.js'
-import type { MergePool } from '../storage/merge-pool.js'
+import type { WorkerPool } from '../workers/worker-pool.js'
 import type { RedisClient } from './redis-client.js'
 import { readDocState, releaseLock, tryLock, writeSnapshotAndTrim } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
@@ -17,7 +17,7 @@ export interface CompactorOptions {
   readonly instanceId: string
   readonly lockMs: number
   readonly trimMarginMs: number
-  readonly pool: MergePool
+  readonly pool: WorkerPool
   readonly logger: Logger
 }
 

@@ -16,7 +16,7 @@ import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
-import { MergePool } from '../storage/merge-pool.js'
+import type { WorkerPool } from '../workers/worker-pool.js'
 import { CommandGuard } from './command-guard.js'
 import { withDeadline } from './deadline.js'
 import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
@@ -98,6 +98,8 @@ export interface RedisStreamRelayOptions {
   readonly prefix: string
   readonly logger: Logger
   readonly metrics: Metrics
+  /** The process's worker pool (app.ts creates it; the relay never closes it). */
+  readonly pool: WorkerPool
   readonly connections: RedisConnections
   readonly createFollower: FollowerFactory
   readonly tuning?: Partial<RedisRelayTuning>
@@ -156,7 +158,6 @@ export class RedisStreamRelay implements Relay {
   /** Redis Cluster: no cross-node pipelines, and every append rings the stream's doorbell. */
   private readonly cluster: boolean
   private readonly rooms = new Map<string, RelayRoom>()
-  private readonly pool = new MergePool(1)
   private readonly controlHandlers: ((message: ControlMessage) => void)[] = []
   private readonly deletedHandlers: ((docName: string, generation: number) => void)[] = []
   private readonly controlKey: string
@@ -388,7 +389,7 @@ export class RedisStreamRelay implements Relay {
       if (problem) this.badEntry(room, id.toString(), problem, false)
       else updates.push(decoded.entry.data)
     }
-    const redisState = updates.length === 0 ? EMPTY_UPDATE : await this.pool.merge(updates)
+    const redisState = updates.length === 0 ? EMPTY_UPDATE : await this.options.pool.merge(updates)
     if (room.left) return
     // Only what the room lacks (plus Redis's pending structs and delete set): the room stores
     // and broadcasts what it is handed, so handing it all of Redis would re-store the doc.
@@ -653,7 +654,7 @@ export class RedisStreamRelay implements Relay {
           instanceId: this.options.instanceId,
           lockMs: this.tuning.lockMs,
           trimMarginMs: this.tuning.trimMarginMs,
-          pool: this.pool,
+          pool: this.options.pool,
           logger: this.logger,
         }),
       )
@@ -747,7 +748,6 @@ export class RedisStreamRelay implements Relay {
     await this.republishing
     for (const room of this.rooms.values()) this.leaveRoom(room)
     await this.reader.close()
-    await this.pool.close()
     await withDeadline(this.command.quit(), this.tuning.commandTimeoutMs, 'QUIT').catch((error: unknown) => {
       this.logger.debug({ err: error }, 'QUIT failed; disconnecting')
       this.command.disconnect()

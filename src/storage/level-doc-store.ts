@@ -24,6 +24,7 @@ import { Level } from 'level'
 import * as Y from 'yjs'
 import { assertDocName } from '../doc-name.js'
 import { YwsError } from '../errors.js'
+import { WorkerPool } from '../workers/worker-pool.js'
 import type {
   CompactionOptions,
   CompactionResult,
@@ -32,7 +33,7 @@ import type {
   LoadedDoc,
   StoreObserver,
 } from './doc-store.js'
-import { MergePool, totalBytes } from './merge-pool.js'
+import { totalBytes } from './merge.js'
 import { storeOpenError } from './open-error.js'
 
 const SEP = '\u0000'
@@ -82,7 +83,7 @@ export interface LevelDocStoreOptions {
   readonly observer?: StoreObserver
   readonly mergeThreads?: number
   /** A worker pool shared with others; the store then does not close it. */
-  readonly pool?: MergePool
+  readonly pool?: WorkerPool
   /**
    * For operator tools that must leave the store exactly as it was (dry runs, verify): no
    * boot id is written, appends and real compactions throw, the directory is never created.
@@ -110,7 +111,7 @@ export class LevelDocStore implements DocStore {
    * directory) a microtask after construction, and building a server must touch nothing.
    */
   private level: Level<string, Uint8Array> | undefined
-  private readonly pool: MergePool
+  private readonly pool: WorkerPool
   private readonly ownsPool: boolean
   private readonly flushIntervalMs: number
   private readonly compactLogEntries: number
@@ -137,7 +138,7 @@ export class LevelDocStore implements DocStore {
     options: LevelDocStoreOptions = {},
   ) {
     this.ownsPool = options.pool === undefined
-    this.pool = options.pool ?? new MergePool(options.mergeThreads ?? 1)
+    this.pool = options.pool ?? new WorkerPool(options.mergeThreads ?? 1)
     this.flushIntervalMs = options.flushIntervalMs ?? 100
     this.compactLogEntries = options.compactLogEntries ?? 500
     this.compactLogBytes = options.compactLogBytes ?? 4 * 1024 * 1024

@@ -73,3 +73,9 @@ export function compactUpdates(updates: readonly Uint8Array[], gc: boolean): Com
     reloaded.destroy()
   }
 }
+
+export function totalBytes(chunks: readonly Uint8Array[]): number {
+  let sum = 0
+  for (const chunk of chunks) sum += chunk.byteLength
+  return sum
+}

@@ -16,7 +16,7 @@ import {
 } from '../protocol/close-codes.js'
 import { type ClientMessage, decodeClientMessage } from '../protocol/messages.js'
 import type { OutgoingType, Room, RoomConnection } from '../room/room.js'
-import type { ValidationVerdict } from '../storage/merge-worker.js'
+import type { ValidationVerdict } from '../workers/tasks.js'
 import type { AccessGrant } from './access-grant.js'
 import { InboundQueue } from './inbound-queue.js'
 import { TokenBucket } from './token-bucket.js'

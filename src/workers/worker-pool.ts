@@ -1,10 +1,18 @@
 /**
- * Runs merges inline when they are small (a worker round-trip costs more than the merge)
- * and on a worker-thread pool when they are big, keeping the event loop responsive.
+ * The process-wide CPU pool: one per process, created by the composition root (createApp, a
+ * CLI command, a script) and injected into everything that needs it — the store (loading and
+ * compacting big docs), the relay (merging Redis state) and the transport (validating big
+ * client messages). Nothing else constructs one, so a process never runs more worker threads
+ * than its root chose.
+ *
+ * Small work runs inline (a worker round-trip costs more than the merge); big work runs on
+ * worker threads (cpu-worker.ts), keeping the event loop responsive. Threads start on first
+ * use; close() destroys them and is safe to call twice.
  */
 import { Piscina } from 'piscina'
-import { type CompactedDoc, compactUpdates, loadStoredUpdates } from './merge.js'
-import type { MergeTask, ValidationVerdict } from './merge-worker.js'
+import { YwsError } from '../errors.js'
+import { type CompactedDoc, compactUpdates, loadStoredUpdates, totalBytes } from '../storage/merge.js'
+import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
 /**
  * Work this small is done on the calling thread: both bounds matter, since merge cost
@@ -20,15 +28,17 @@ function runsInline(updates: readonly Uint8Array[]): boolean {
 /** Under tsx/vitest this module is TypeScript; the worker then needs tsx's loader too. */
 const RUNNING_TS = import.meta.url.endsWith('.ts')
 
-export class MergePool {
+export class WorkerPool {
   private pool: Piscina | undefined
+  private closed: Promise<void> | undefined
 
   constructor(private readonly threads = 1) {}
 
   private getPool(): Piscina {
+    if (this.closed) throw new YwsError('YWS_ERR_CLOSED', 'the worker pool is closed')
     if (!this.pool) {
       this.pool = new Piscina({
-        filename: new URL(RUNNING_TS ? './merge-worker.ts' : './merge-worker.js', import.meta.url).href,
+        filename: new URL(RUNNING_TS ? './cpu-worker.ts' : './cpu-worker.js', import.meta.url).href,
         // Started on first use, not at boot: a worker starting beside a freshly restarted
         // server slowed its first syncs by ~90 ms (bench cold-load). Once started, compiled
         // builds keep one thread warm; under tsx (tests, dev) a start costs seconds of CPU
@@ -45,31 +55,29 @@ export class MergePool {
   async merge(updates: Uint8Array[]): Promise<Uint8Array> {
     if (updates.length === 1) return updates[0]!
     if (runsInline(updates)) return loadStoredUpdates(updates)
-    const task: MergeTask = { op: 'merge', updates }
+    const task: WorkerTask = { op: 'merge', updates }
     return (await this.getPool().run(task)) as Uint8Array
   }
 
   async compact(updates: Uint8Array[], gc: boolean): Promise<CompactedDoc> {
     if (runsInline(updates)) return compactUpdates(updates, gc)
-    const task: MergeTask = { op: 'compact', updates, gc }
+    const task: WorkerTask = { op: 'compact', updates, gc }
     return (await this.getPool().run(task)) as CompactedDoc
   }
 
   /** Validates one (big) client message in full on a worker thread. */
   async validateMessage(message: Uint8Array): Promise<ValidationVerdict> {
-    const task: MergeTask = { op: 'validate', message }
+    const task: WorkerTask = { op: 'validate', message }
     return (await this.getPool().run(task)) as ValidationVerdict
   }
 
-  async close(): Promise<void> {
-    const pool = this.pool
-    this.pool = undefined
-    await pool?.destroy()
+  /** Destroys the threads; every call returns the same promise. Work after it runs inline or throws YWS_ERR_CLOSED. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      const pool = this.pool
+      this.pool = undefined
+      await pool?.destroy()
+    })()
+    return this.closed
   }
-}
-
-export function totalBytes(chunks: readonly Uint8Array[]): number {
-  let sum = 0
-  for (const chunk of chunks) sum += chunk.byteLength
-  return sum
 }

@@ -1,0 +1,21 @@
+/**
+ * Worker-thread entry of the worker pool: CPU-heavy merges and compactions of big docs, and
+ * the validation of big client messages, run here so one large document cannot stall the
+ * rooms on the main event loop. Pure functions only: nothing here does I/O.
+ */
+import { decodeClientMessage } from '../protocol/messages.js'
+import { type CompactedDoc, compactUpdates, loadStoredUpdates } from '../storage/merge.js'
+import type { ValidationVerdict, WorkerTask } from './tasks.js'
+
+export default function run(task: WorkerTask): Uint8Array | CompactedDoc | ValidationVerdict {
+  switch (task.op) {
+    case 'merge':
+      return loadStoredUpdates(task.updates)
+    case 'compact':
+      return compactUpdates(task.updates, task.gc)
+    case 'validate': {
+      const result = decodeClientMessage(task.message)
+      return result.ok ? { ok: true } : { ok: false, reason: result.reason, detail: result.detail }
+    }
+  }
+}
