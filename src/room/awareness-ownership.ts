@@ -15,7 +15,7 @@
  *   "re-announce" verdict: it makes a returning client newer than anything anyone holds,
  *   and it is harmless when the sender was only echoing.
  *
- * Ownership is given only by a state that actually applies (see Room.onAwarenessUpdate),
+ * Ownership is given only by a state that actually applies (see RoomAwareness.trackOwners),
  * never by merely naming an id.
  */
 import type { AwarenessEntry } from '../protocol/messages.js'

@@ -1,5 +1,5 @@
 /**
- * One open document on this instance: its Y.Doc and Awareness (owned by composition), the
+ * One open document on this instance: its Y.Doc, its presence (room-awareness.ts), the
  * connections editing it, and the wiring of every change to clients, storage and the relay.
  *
  * Update flow (`fanOut` is the single fan-out point):
@@ -9,7 +9,7 @@
  *                     anything (integrated, or held as pending structs / pending deletes)
  *   local change   -> the Y.Doc 'update' event -> fanOut(what the doc emitted)
  *   fanOut         -> every other connection, the store (always), the relay (unless it came
- *                     from the relay: no echo loops)
+ *                     from the relay: no echo loops), the change hooks (change-hooks.ts)
  * Why received bytes and not the doc's event: an update whose dependencies have not arrived
  * emits nothing (Yjs parks it in store.pendingStructs), and when the dependency arrives the
  * combined change carries the dependency's origin, so a relay-origin dependency would hide a
@@ -17,72 +17,34 @@
  * what was received converges in any order, across unloads, restarts and instances.
  * Nothing is sent before the document has loaded: a Room only exists once `open` resolved.
  */
-import {
-  Awareness,
-  applyAwarenessUpdate,
-  encodeAwarenessUpdate,
-  removeAwarenessStates,
-} from 'y-protocols/awareness'
+import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import type { ChangeOrigin, HookUser } from '../hooks.js'
+import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
-import type { CloseCodeName } from '../protocol/close-codes.js'
-import {
-  type AwarenessEntry,
-  type ClientMessage,
-  encodeAwareness,
-  encodeAwarenessEntries,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-} from '../protocol/messages.js'
+import { type ClientMessage, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../protocol/messages.js'
 import type { RelaySink, RoomRelay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
-import { judgeAwarenessEntry } from './awareness-ownership.js'
-import { encodeStateAsUpdatePieces } from './split-update.js'
+import { ChangeHookQueue } from './change-hooks.js'
+import { DocSizeBudget } from './doc-size-budget.js'
+import { sendFirstSync } from './first-sync.js'
+import { RoomAwareness } from './room-awareness.js'
+import { API_ORIGIN, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
 
-/** The room's view of a client connection; transport details stay in the transport layer. */
-export interface RoomConnection {
-  readonly id: string
-  readonly readOnly: boolean
-  /** Who this is, for hooks (`origin.user` of its changes). */
-  readonly user?: HookUser | undefined
-  /** The token's `sub`, if any: a user may take over presence only from its own connections. */
-  readonly subject?: string | undefined
-  /**
-   * Awareness client ids whose current state this connection published (removed everywhere
-   * when it leaves). Maintained by the room from states that actually applied.
-   */
-  readonly awarenessIds: Set<number>
-  send(message: Uint8Array, type: OutgoingType): void
-  /**
-   * Sends `messages` in order, each once the previous one left the process, outside the
-   * slow-client budget (the first sync: bounded by the doc, not by the client's speed).
-   * Optional: without it the room falls back on `send`.
-   */
-  sendPaced?(messages: readonly Uint8Array[], type: OutgoingType): void
-  close(code: CloseCodeName, detail?: string): void
-}
-
-export type OutgoingType = 'sync-step1' | 'sync-step2' | 'update' | 'awareness'
-
-export const RELAY_ORIGIN = Symbol('relay')
-/** Changes made through a direct connection (`openDirectConnection`): origin kind `server`. */
-export const SERVER_ORIGIN = Symbol('server')
-/** Origin of updates from the admin document API and imports (hook origin kind `api`). */
-export const API_ORIGIN = Symbol('api')
+export { FIRST_SYNC_PIECE_BYTES } from './first-sync.js'
+export {
+  API_ORIGIN,
+  type OutgoingType,
+  RELAY_ORIGIN,
+  type RoomConnection,
+  SERVER_ORIGIN,
+} from './room-connection.js'
 
 /** An update that would grow the document past MAX_DOC_BYTES; nothing was applied. */
 export class DocumentTooLargeError extends Error {
   override name = 'DocumentTooLargeError'
 }
 const LOAD_ORIGIN = Symbol('load')
-/**
- * Largest piece of a first sync. A slow link must finish one message well within the stock
- * client's 30 s silence timeout: 256 KiB takes 6.5 s at 40 kB/s.
- */
-export const FIRST_SYNC_PIECE_BYTES = 256 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
@@ -109,21 +71,14 @@ export interface RoomChange {
 
 export class Room implements RelaySink {
   readonly doc = new Y.Doc({ gc: true })
-  readonly awareness = new Awareness(this.doc)
   private readonly connections = new Set<RoomConnection>()
-  /** Awareness client id -> the local connection whose applied state holds it. */
-  private readonly awarenessOwners = new Map<number, RoomConnection>()
+  private readonly presence: RoomAwareness
+  private readonly changeHooks: ChangeHookQueue<RoomChange> | undefined
+  private sizeBudget: DocSizeBudget
   private relay: RoomRelay | undefined
-  /**
-   * Upper bound on the doc's encoded size: loaded size plus every update applied since.
-   * Recomputed exactly (one full encode) only when it nears the limit.
-   */
-  private approxBytes = 0
   /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
   private receiving: Uint8Array[] | undefined
   private destroyed = false
-  /** The change hooks still running or waiting, in order (undefined when idle). */
-  private changeHooks: Promise<void> | undefined
   /** Set while a message is handled: the hooks of the change it caused. */
   private messageHooks: Promise<void> | undefined
 
@@ -132,10 +87,14 @@ export class Room implements RelaySink {
     private readonly deps: RoomDeps,
     private readonly logger: Logger,
   ) {
-    // The server is not a collaborator: it publishes no awareness state of its own.
-    this.awareness.setLocalState(null)
+    this.presence = new RoomAwareness(this.doc, {
+      connections: this.connections,
+      publish: (update) => this.relay?.publishAwareness(update),
+      onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
+    })
+    this.changeHooks = deps.onChange && new ChangeHookQueue(deps.onChange)
+    this.sizeBudget = this.newSizeBudget(0)
     this.doc.on('update', this.onDocUpdate)
-    this.awareness.on('update', this.onAwarenessUpdate)
   }
 
   /** Loads the document from storage; the room is returned only once it is complete. */
@@ -144,13 +103,17 @@ export class Room implements RelaySink {
     try {
       const loaded = await deps.store.load(docName)
       Y.applyUpdate(room.doc, loaded.update, LOAD_ORIGIN)
-      room.approxBytes = loaded.update.byteLength
+      room.sizeBudget = room.newSizeBudget(loaded.update.byteLength)
       room.logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
       return room
     } catch (error) {
       await room.destroy()
       throw error
     }
+  }
+
+  get awareness(): Awareness {
+    return this.presence.awareness
   }
 
   get connectionCount(): number {
@@ -165,18 +128,13 @@ export class Room implements RelaySink {
   addConnection(connection: RoomConnection): void {
     this.connections.add(connection)
     connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)), 'sync-step1')
-    if (this.awareness.getStates().size > 0) {
-      const update = encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])
-      connection.send(encodeAwareness(update), 'awareness')
-    }
+    const present = this.presence.encodeAll()
+    if (present) connection.send(encodeAwareness(present), 'awareness')
   }
 
   removeConnection(connection: RoomConnection): void {
     if (!this.connections.delete(connection)) return
-    if (connection.awarenessIds.size > 0 && !this.destroyed) {
-      // Removes every state this connection controlled, here and (via the relay) everywhere.
-      removeAwarenessStates(this.awareness, [...connection.awarenessIds], connection)
-    }
+    if (!this.destroyed) this.presence.removeConnection(connection)
   }
 
   /**
@@ -193,103 +151,24 @@ export class Room implements RelaySink {
 
   private act(connection: RoomConnection, message: ClientMessage): void {
     switch (message.kind) {
-      case 'sync-step1':
-        this.sendFirstSync(connection, message.stateVector)
+      case 'sync-step1': {
+        const pieces = sendFirstSync(this.doc, connection, message.stateVector)
+        if (pieces > 1) this.logger.debug({ conn: connection.id, pieces }, 'first sync in pieces')
         return
+      }
       case 'sync-step2':
       case 'update':
         this.applyClientUpdate(connection, message.update)
         return
       case 'awareness':
-        this.applyClientAwareness(connection, message.update, message.entries)
+        this.presence.applyFromClient(connection, message.update, message.entries)
         return
-      case 'query-awareness': {
-        const update = encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()])
-        connection.send(encodeAwareness(update), 'awareness')
+      case 'query-awareness':
+        this.presence.answerQuery(connection)
         return
-      }
       case 'ignored':
         return
     }
-  }
-
-  /**
-   * Applies the entries a connection may speak for (see awareness-ownership.ts): echoes of
-   * others' states are dropped silently, a returning client is asked to re-announce with a
-   * newer clock, and only a real attempt to move another user's state counts as spoofing.
-   */
-  private applyClientAwareness(
-    connection: RoomConnection,
-    update: Uint8Array,
-    entries: readonly AwarenessEntry[],
-  ): void {
-    const accepted: AwarenessEntry[] = []
-    const reannounce: AwarenessEntry[] = []
-    const meta = this.awareness.meta
-    for (const entry of entries) {
-      const owner = this.awarenessOwners.get(entry.clientId)
-      const verdict = judgeAwarenessEntry(entry, connection, {
-        owner: owner && { subject: owner.subject, isSender: owner === connection },
-        clock: meta.get(entry.clientId)?.clock,
-        held: this.awareness.states.has(entry.clientId),
-      })
-      if (verdict === 'apply' || verdict === 'apply-and-reannounce') accepted.push(entry)
-      if (verdict === 'reannounce' || verdict === 'apply-and-reannounce') {
-        reannounce.push({ clientId: entry.clientId, clock: entry.clock, state: null })
-      }
-      if (verdict === 'spoof') this.deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' })
-    }
-    if (accepted.length > 0) {
-      // Ownership follows what applies: see trackAwarenessOwners.
-      const applicable = accepted.length === entries.length ? update : encodeAwarenessEntries(accepted)
-      applyAwarenessUpdate(this.awareness, applicable, connection)
-    }
-    if (reannounce.length > 0) {
-      // Sent after the apply's broadcast, so the client bumps past the clock it just saw.
-      connection.send(encodeAwareness(encodeAwarenessEntries(reannounce)), 'awareness')
-    }
-  }
-
-  /** Records which local connection holds each id, from the changes that really applied. */
-  private trackAwarenessOwners(
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void {
-    const publisher = this.connections.has(origin as RoomConnection) ? (origin as RoomConnection) : undefined
-    for (const id of [...change.added, ...change.updated]) {
-      const previous = this.awarenessOwners.get(id)
-      if (previous === publisher) continue
-      previous?.awarenessIds.delete(id)
-      // A state from the relay (or the server) is owned by no local connection.
-      if (publisher) {
-        publisher.awarenessIds.add(id)
-        this.awarenessOwners.set(id, publisher)
-      } else {
-        this.awarenessOwners.delete(id)
-      }
-    }
-    for (const id of change.removed) {
-      this.awarenessOwners.get(id)?.awarenessIds.delete(id)
-      this.awarenessOwners.delete(id)
-    }
-  }
-
-  /**
-   * Answers a sync step 1 with exactly what the client lacks, in pieces of at most
-   * FIRST_SYNC_PIECE_BYTES (split-update.ts) so a big doc keeps a slow link busy with
-   * messages and never has to fit the send budget at once. The pieces go as updates and the
-   * last (the delete set) as the sync step 2: y-websocket marks a provider synced on step 2.
-   */
-  private sendFirstSync(connection: RoomConnection, stateVector: Uint8Array): void {
-    const pieces = encodeStateAsUpdatePieces(this.doc, stateVector, FIRST_SYNC_PIECE_BYTES)
-    const messages = pieces.map((piece, index) =>
-      index === pieces.length - 1 ? encodeSyncStep2(piece) : encodeUpdate(piece),
-    )
-    if (pieces.length > 1) {
-      this.logger.debug({ conn: connection.id, pieces: pieces.length }, 'first sync in pieces')
-    }
-    if (connection.sendPaced) connection.sendPaced(messages, 'sync-step2')
-    else for (const message of messages) connection.send(message, 'sync-step2')
   }
 
   private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {
@@ -299,7 +178,7 @@ export class Room implements RelaySink {
       if (update.byteLength > EMPTY_UPDATE_BYTES) this.deps.metrics.readOnlyUpdatesDropped.inc()
       return
     }
-    if (!this.fitsSizeLimit(update.byteLength)) {
+    if (!this.sizeBudget.fits(update.byteLength)) {
       this.deps.metrics.docTooLarge.inc()
       this.logger.warn(
         { conn: connection.id, updateBytes: update.byteLength, limit: this.deps.maxDocBytes },
@@ -352,7 +231,7 @@ export class Room implements RelaySink {
    * @throws DocumentTooLargeError when it would grow the doc past MAX_DOC_BYTES (nothing applied)
    */
   applyApiUpdate(update: Uint8Array): void {
-    if (!this.fitsSizeLimit(update.byteLength)) {
+    if (!this.sizeBudget.fits(update.byteLength)) {
       this.deps.metrics.docTooLarge.inc()
       throw new DocumentTooLargeError(
         `the update would grow the document past MAX_DOC_BYTES (${this.deps.maxDocBytes})`,
@@ -361,12 +240,12 @@ export class Room implements RelaySink {
     this.receive(update, API_ORIGIN)
   }
 
-  private fitsSizeLimit(incomingBytes: number): boolean {
-    const limit = this.deps.maxDocBytes
-    if (this.approxBytes + incomingBytes <= limit) return true
-    // The running total only grows; measure for real before refusing anything.
-    this.approxBytes = Y.encodeStateAsUpdate(this.doc).byteLength
-    return this.approxBytes + incomingBytes <= limit
+  private newSizeBudget(loadedBytes: number): DocSizeBudget {
+    return new DocSizeBudget(
+      this.deps.maxDocBytes,
+      loadedBytes,
+      () => Y.encodeStateAsUpdate(this.doc).byteLength,
+    )
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -379,30 +258,19 @@ export class Room implements RelaySink {
     this.fanOut(update, origin)
   }
 
-  /** Sends one change to the room's other clients, the store, and (unless relayed) the relay. */
+  /** Sends one change to the room's other clients, the store, the relay and the hooks. */
   private fanOut(update: Uint8Array, origin: unknown): void {
-    this.approxBytes += update.byteLength
+    this.sizeBudget.grew(update.byteLength)
     const message = encodeUpdate(update)
     for (const connection of this.connections) {
       if (connection !== origin) connection.send(message, 'update')
     }
     this.deps.store.append(this.docName, update)
     if (origin !== RELAY_ORIGIN) this.relay?.publishUpdate(update)
-    this.reportChange(update, origin)
-  }
-
-  /** Queues the change hooks behind the ones still running (see RoomDeps.onChange). */
-  private reportChange(update: Uint8Array, origin: unknown): void {
-    if (!this.deps.onChange) return
-    const change: RoomChange = { room: this, update, origin: this.changeOrigin(origin) }
-    const previous = this.changeHooks
-    const hooks = previous ? previous.then(() => this.deps.onChange?.(change)) : this.deps.onChange(change)
-    if (!hooks) return
-    this.changeHooks = hooks
-    this.messageHooks = hooks
-    void hooks.then(() => {
-      if (this.changeHooks === hooks) this.changeHooks = undefined
-    })
+    if (this.changeHooks) {
+      const hooks = this.changeHooks.report({ room: this, update, origin: this.changeOrigin(origin) })
+      if (hooks) this.messageHooks = hooks
+    }
   }
 
   private changeOrigin(origin: unknown): ChangeOrigin {
@@ -416,23 +284,6 @@ export class Room implements RelaySink {
     return { kind: 'server' }
   }
 
-  private readonly onAwarenessUpdate = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
-    const changed = [...change.added, ...change.updated, ...change.removed]
-    if (changed.length === 0) return
-    this.trackAwarenessOwners(change, origin)
-    const update = encodeAwarenessUpdate(this.awareness, changed)
-    const message = encodeAwareness(update)
-    // Echoed to the sender too: stock clients treat 30 s without any message as a dead
-    // connection, and their 15 s awareness renewal coming back is what keeps idle ones alive.
-    for (const connection of this.connections) connection.send(message, 'awareness')
-    // Timeouts are not relayed: every instance expires a silent state by itself (this is also
-    // how a dead instance's clients disappear everywhere), so relaying would only multiply.
-    if (origin !== RELAY_ORIGIN && origin !== 'timeout') this.relay?.publishAwareness(update)
-  }
-
   // RelaySink
 
   applyRemoteUpdate(update: Uint8Array): void {
@@ -442,7 +293,7 @@ export class Room implements RelaySink {
 
   applyRemoteAwareness(update: Uint8Array): void {
     if (this.destroyed) return
-    applyAwarenessUpdate(this.awareness, update, RELAY_ORIGIN)
+    this.presence.applyFromRelay(update)
   }
 
   stateVector(): Uint8Array {
@@ -454,12 +305,7 @@ export class Room implements RelaySink {
   }
 
   encodeLocalAwareness(): Uint8Array | undefined {
-    const states = this.awareness.getStates()
-    const ids: number[] = []
-    for (const connection of this.connections) {
-      for (const id of connection.awarenessIds) if (states.has(id)) ids.push(id)
-    }
-    return ids.length > 0 ? encodeAwarenessUpdate(this.awareness, ids) : undefined
+    return this.presence.encodeLocal()
   }
 
   /** Frees the document; the caller has flushed and detached the relay. */
@@ -469,8 +315,7 @@ export class Room implements RelaySink {
     const relay = this.relay
     this.relay = undefined
     this.doc.off('update', this.onDocUpdate)
-    this.awareness.off('update', this.onAwarenessUpdate)
-    this.awareness.destroy()
+    this.presence.destroy()
     this.doc.destroy()
     await relay?.leave()
   }

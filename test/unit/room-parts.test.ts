@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { ChangeHookQueue } from '../../src/room/change-hooks.js'
+import { DocSizeBudget } from '../../src/room/doc-size-budget.js'
+
+describe('DocSizeBudget', () => {
+  it('counts accepted bytes and measures only when the bound would pass the limit', () => {
+    let measured = 0
+    const budget = new DocSizeBudget(100, 40, () => {
+      measured += 1
+      return 30
+    })
+    expect(budget.fits(60)).toBe(true)
+    budget.grew(50)
+    expect(measured).toBe(0)
+    // 90 + 20 > 100: measured (30), then 30 + 20 fits.
+    expect(budget.fits(20)).toBe(true)
+    expect(measured).toBe(1)
+    expect(budget.fits(71)).toBe(false)
+  })
+})
+
+describe('ChangeHookQueue', () => {
+  it('starts a change’s hooks only after the previous change’s finished, in order', async () => {
+    const started: number[] = []
+    const finish = new Map<number, () => void>()
+    const queue = new ChangeHookQueue<{ n: number; origin: { kind: 'server' } }>((change) => {
+      started.push(change.n)
+      return new Promise<void>((resolve) => finish.set(change.n, resolve))
+    })
+    const first = queue.report({ n: 1, origin: { kind: 'server' } })
+    const second = queue.report({ n: 2, origin: { kind: 'server' } })
+    expect(started).toEqual([1])
+    finish.get(1)?.()
+    await first
+    await new Promise<void>((resolve) => {
+      const check = () => (finish.has(2) ? resolve() : setImmediate(check))
+      check()
+    })
+    expect(started).toEqual([1, 2])
+    finish.get(2)?.()
+    await second
+  })
+
+  it('returns nothing when the handler has nothing to wait for', () => {
+    const queue = new ChangeHookQueue<{ origin: { kind: 'api' } }>(() => undefined)
+    expect(queue.report({ origin: { kind: 'api' } })).toBeUndefined()
+  })
+})
