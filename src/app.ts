@@ -4,41 +4,34 @@
  * reverse, flushing everything, and is safe to call twice.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { availableParallelism } from 'node:os'
 import type { Duplex } from 'node:stream'
+import { createAdapters } from './adapters.js'
 import type { Config } from './config/config.js'
-import { docNameProblem } from './doc-name.js'
 import { DocumentService } from './document/document-service.js'
 import { YwsError } from './errors.js'
-import { historyForApp } from './history/history-for-app.js'
 import type { HistoryService } from './history/history-service.js'
-import { HookRunner } from './hook-runner.js'
+import type { HookRunner } from './hook-runner.js'
+import { wireHooks } from './hook-wiring.js'
 import type { Hooks } from './hooks.js'
 import { adminRouter } from './http/admin-router.js'
-import type { AdminActions } from './http/admin-routes.js'
 import { adminRouteTable } from './http/admin-table.js'
 import { DocumentBackup } from './http/backup-handlers.js'
 import { publicRoutes, routeRequest, sendJson, serveRoutes } from './http/http-routes.js'
 import { listen } from './http/listen.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
+import { InstanceOperator } from './operator/instance-operator.js'
 import type { CloseCodeName } from './protocol/close-codes.js'
-import { createRelayFromConfig } from './relay/create-relay.js'
 import type { RedisRelayTuning } from './relay/redis-stream-relay.js'
-import type { ControlMessage, Relay } from './relay/relay.js'
-import { type DirectConnection, RoomDirectConnection } from './room/direct-connection.js'
-import type { RoomChange } from './room/room.js'
+import type { Relay } from './relay/relay.js'
+import type { DirectConnection } from './room/direct-connection.js'
+import { DirectConnections } from './room/direct-connections.js'
 import { RoomRegistry } from './room/room-registry.js'
-import { StoredNotifier } from './room/stored-notifier.js'
-import type { CompactionResult } from './storage/doc-store.js'
-import { LevelDocStore } from './storage/level-doc-store.js'
+import type { LevelDocStore } from './storage/level-doc-store.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { verifierFromConfig } from './transport/verifier-from-config.js'
 import { WsGateway } from './transport/ws-gateway.js'
-import { ChangeWebhooks } from './webhooks/change-webhooks.js'
-import { WebhookMetrics } from './webhooks/webhook-metrics.js'
-import { WorkerPool } from './workers/worker-pool.js'
 
 export interface AppOptions {
   readonly logger?: Logger
@@ -98,84 +91,24 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel, config.instanceId)
   const metrics = new Metrics(config.instanceId)
-  // The process's one pool of worker threads for everything CPU-heavy that can leave the
-  // event loop: loading and compacting stored docs, merging Redis state, validating big
-  // client messages. Injected; nothing else creates one.
-  const workers = new WorkerPool(Math.max(1, availableParallelism() - 1))
-  const relay =
-    options.relay ??
-    createRelayFromConfig(config, {
-      logger,
-      metrics,
-      workers,
-      ...(options.relayTuning ? { tuning: options.relayTuning } : {}),
-    })
-  const store = new LevelDocStore(config.dataDir, {
-    pool: workers,
-    flushIntervalMs: config.flushIntervalMs,
-    compactLogEntries: config.compactLogEntries,
-    compactLogBytes: config.compactLogBytes,
-    observer: {
-      onFlush: (seconds, entries) => {
-        metrics.persistLatency.observe(seconds)
-        metrics.persistedUpdates.inc(entries)
-      },
-      onFlushError: (error) => {
-        metrics.persistErrors.inc()
-        logger.error({ err: error }, 'LevelDB write failed; retrying')
-      },
-      onCompaction: (result) => {
-        metrics.compactions.inc({ result: 'ok' })
-        metrics.compactionSeconds.observe(result.durationMs / 1000)
-        logger.debug({ ...result }, 'document compacted')
-      },
-      onCompactionError: (docName, error) => {
-        metrics.compactions.inc({ result: 'error' })
-        logger.error({ doc: docName, err: error }, 'compaction failed; log kept')
-      },
-    },
-  })
-  // Change webhooks: a built-in hook set, run before the user's (see src/webhooks/).
-  const webhookMetrics = new WebhookMetrics(metrics)
-  const webhooks: ChangeWebhooks | undefined = config.webhookUrls
-    ? new ChangeWebhooks({
-        config,
-        store,
-        logger,
-        metrics: webhookMetrics,
-        stateVector: (doc) => registry.get(doc)?.stateVector(),
-      })
-    : undefined
-  // Version history: a built-in hook set too (its clock and users come from onChange).
-  const history = historyForApp({ config, store, registry: () => registry, logger, metrics })
-  const hooks = new HookRunner(
-    [...(webhooks ? [webhooks.hooks] : []), { onChange: history.onChange }, ...(options.hooks ?? [])],
+  const adapters = createAdapters(config, {
     logger,
     metrics,
-  )
-  const stored = hooks.has('onStoreDocument')
-    ? new StoredNotifier({
-        debounceMs: options.storeDebounceMs ?? 2000,
-        maxWaitMs: options.storeMaxWaitMs ?? 10_000,
-        flush: () => store.flush(),
-        notify: (docName, state) => hooks.notify('onStoreDocument', { docName, state }),
-        onFlushError: (docName, error) =>
-          logger.error(
-            { doc: docName, err: error },
-            'flush before onStoreDocument failed; will report later',
-          ),
-      })
-    : undefined
-  const reportChanges = hooks.has('onChange')
-  const onChange =
-    stored || reportChanges
-      ? ({ room, update, origin }: RoomChange) => {
-          stored?.changed(room.docName, () => room.encodeStateAsUpdate())
-          return reportChanges
-            ? hooks.notify('onChange', { docName: room.docName, update, origin })
-            : undefined
-        }
-      : undefined
+    ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.relayTuning ? { relayTuning: options.relayTuning } : {}),
+  })
+  const { store, relay, workers } = adapters
+  const wired = wireHooks({
+    config,
+    store,
+    registry: () => registry,
+    logger,
+    metrics,
+    hooks: options.hooks ?? [],
+    ...(options.storeDebounceMs !== undefined ? { storeDebounceMs: options.storeDebounceMs } : {}),
+    ...(options.storeMaxWaitMs !== undefined ? { storeMaxWaitMs: options.storeMaxWaitMs } : {}),
+  })
+  const { hooks, history } = wired
   const registry: RoomRegistry = new RoomRegistry({
     store,
     relay,
@@ -186,13 +119,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     roomIdleMs: config.roomIdleMs,
     // Every load passes the deletion gate: a copy deleted elsewhere is dropped first.
     beforeLoad: (docName): Promise<void> => documents.gate(docName),
-    onChange,
-    afterLoad: hooks.has('onLoadDocument')
-      ? (room) => hooks.attempt('onLoadDocument', { docName: room.docName, doc: room.doc })
-      : undefined,
-    beforeUnload: stored
-      ? (room) => void stored.unloading(room.docName, () => room.encodeStateAsUpdate())
-      : undefined,
+    ...wired.roomCallbacks,
   })
   // After Redis lost its data the relay re-publishes what this disk holds for docs not
   // open here; a doc loaded only for that is not kept cached.
@@ -213,19 +140,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const authorizer: Authorizer = tokenVerifier
     ? new JwtAuthorizer(tokenVerifier, revocations)
     : openAuthorizer
-  const revokeLocally = ({ doc, sub }: RevocationTarget): number => {
-    revocations.revoke({ doc, sub })
-    metrics.revocations.inc({ target: doc !== undefined ? 'doc' : 'sub' })
-    metrics.revokedTokens.set(revocations.size)
-    const closed = gateway.closeWhere(
-      'accessRevoked',
-      (connection) =>
-        (doc !== undefined && connection.room.docName === doc) ||
-        (sub !== undefined && connection.subject === sub),
-    )
-    logger.info({ doc, sub, closed }, 'access revoked')
-    return closed
-  }
   const gateway = new WsGateway({
     registry,
     authorizer,
@@ -252,85 +166,28 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       ? { onDeleted: (context) => hooks.notify('onDeleteDocument', context) }
       : {}),
   })
+  const operator = new InstanceOperator({
+    registry,
+    store,
+    relay,
+    gateway,
+    documents,
+    revocations,
+    metrics,
+    logger,
+    onDrain: () => (options.onDrain ? options.onDrain() : void app.close('serviceRestart')),
+  })
+  operator.followCluster()
   const backup = new DocumentBackup({ documents, store, logger, maxDocBytes: config.maxDocBytes })
-  let draining = false
   let opening: Promise<void> | undefined
   let closing: Promise<void> | undefined
-  const directConnections = new Set<RoomDirectConnection>()
-
-  const health = {
-    isReady: () => store.isOpen && !draining,
-    relayConnected: () => relay?.connected ?? true,
-    readinessDetail: () => ({ storage: store.isOpen, relay: relay?.connected ?? true, draining }),
-  }
-  // Standalone needs no relay; the Redis relay keeps this gauge current itself.
-  if (!relay) metrics.relayConnected.set(1)
-
-  const admin: AdminActions = {
-    openDocs: () =>
-      [...registry.rooms()].map((room) => ({ doc: room.docName, connections: room.connectionCount })),
-    storedDocs: (listing) => store.listDocs(listing),
-    flush: () => store.flush(),
-    compact: async ({ doc, prefix, gc, dryRun }) => {
-      const results: CompactionResult[] = []
-      if (doc !== undefined) return [await store.compact(doc, { gc, dryRun })]
-      const names: string[] = []
-      for await (const stats of store.listDocs(prefix !== undefined ? { prefix } : {}))
-        names.push(stats.docName)
-      for (const name of names) results.push(await store.compact(name, { gc, dryRun }))
-      return results
-    },
-    // Revoke and evict act on every instance: the relay fans them out (control channel).
-    evict: async (doc) => {
-      relay?.broadcastControl?.({ type: 'evict', doc })
-      return evictLocally(doc)
-    },
-    revoke: async (target) => {
-      relay?.broadcastControl?.({ type: 'revoke', ...target })
-      return revokeLocally(target)
-    },
-    drain: () => {
-      draining = true
-      logger.info('drain requested by admin')
-      if (options.onDrain) options.onDrain()
-      else void app.close('serviceRestart')
-    },
-  }
-
-  async function evictLocally(doc: string): Promise<number> {
-    const closed = gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
-    await registry.unload(doc)
-    return closed
-  }
-  relay?.onControl?.((message: ControlMessage) => {
-    switch (message.type) {
-      case 'revoke':
-        revokeLocally(message)
-        return
-      case 'evict':
-        evictLocally(message.doc).catch((error: unknown) =>
-          logger.error({ doc: message.doc, err: error }, 'cluster evict failed'),
-        )
-        return
-      case 'delete':
-        documents
-          .deletedElsewhere(message.doc, message.generation)
-          .catch((error: unknown) => logger.error({ doc: message.doc, err: error }, 'cluster delete failed'))
-        return
-    }
-  })
-
-  relay?.onDocDeleted?.((docName, generation) => {
-    documents
-      .deletedElsewhere(docName, generation)
-      .catch((error: unknown) => logger.error({ doc: docName, err: error }, 'cluster delete failed'))
-  })
+  const directConnections = new DirectConnections(registry, store)
 
   const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
   const adminHandler = adminRouter(
     config.adminToken,
     adminRouteTable({
-      operator: admin,
+      operator,
       documents: { documents, backup, maxUpdateBytes: config.maxMessageBytes },
       history,
     }),
@@ -340,8 +197,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // default), so user traffic can never reach them even with the token.
   const mainRoutes =
     config.adminPort === undefined
-      ? [publicRoutes(health, metrics), adminHandler]
-      : [publicRoutes(health, metrics)]
+      ? [publicRoutes(operator.health, metrics), adminHandler]
+      : [publicRoutes(operator.health, metrics)]
   const routeMain = routeRequest(mainRoutes, onRouteError)
 
   const open = (): Promise<void> => {
@@ -349,7 +206,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     opening ??= (async () => {
       await store.open()
       await relay?.start()
-      await webhooks?.start()
+      await wired.start()
     })()
     return opening
   }
@@ -400,37 +257,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get connectionCount() {
       return gateway.connectionCount
     },
-    revokeLocally,
+    revokeLocally: (target) => operator.revokeLocally(target),
     open,
     handleUpgrade,
     handleRequest,
-    async openDirectConnection(docName: string) {
-      const problem = typeof docName === 'string' ? docNameProblem(docName) : 'document name must be a string'
-      if (problem) throw new YwsError('YWS_ERR_DOC_NAME', problem)
-      await open()
-      let room: Awaited<ReturnType<RoomRegistry['acquire']>>
-      try {
-        room = await registry.acquire(docName)
-      } catch (error) {
-        if (closing) throw new YwsError('YWS_ERR_CLOSED')
-        throw new YwsError(
-          'YWS_ERR_DOC_UNAVAILABLE',
-          error instanceof Error ? error.message : String(error),
-          {
-            cause: error,
-          },
-        )
-      }
-      if (closing) {
-        registry.release(room)
-        throw new YwsError('YWS_ERR_CLOSED')
-      }
-      const connection = new RoomDirectConnection(room, registry, store, (gone) =>
-        directConnections.delete(gone),
-      )
-      directConnections.add(connection)
-      return connection
-    },
+    openDirectConnection: (docName) => directConnections.connect(docName, open),
     async start() {
       await open()
       const port = await listen(mainServer, config.host, config.port, { host: 'HOST', port: 'PORT' })
@@ -445,24 +276,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
         )
       }
+      const mode = relay ? 'cluster' : 'standalone'
       logger.info(
-        {
-          host: config.host,
-          port,
-          adminPort,
-          dataDir: config.dataDir,
-          mode: relay ? 'cluster' : 'standalone',
-        },
+        { host: config.host, port, adminPort, dataDir: config.dataDir, mode },
         `listening on ws://${config.host}:${port}`,
       )
       return { port, adminPort }
     },
     close(code: CloseCodeName = 'serviceRestart') {
       closing ??= (async () => {
-        draining = true
+        operator.draining = true
+        directConnections.stopAccepting()
         // Parts still opening are closed only once they are open (or failed to open).
         await opening?.catch(() => undefined)
-        for (const connection of [...directConnections]) await connection.disconnect()
+        await directConnections.disconnectAll()
         gateway.stopAccepting()
         mainServer.close()
         adminServer?.close()
@@ -470,12 +297,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         history.close()
         await registry.close()
         // Rooms are gone: report what they stored, let running hooks finish, then close storage.
-        await stored?.close()
-        await hooks.idle()
-        await relay?.close()
-        await webhooks?.close()
-        await store.close()
-        await workers.close()
+        await wired.drain()
+        await wired.close()
+        await adapters.close()
         mainServer.closeAllConnections()
         adminServer?.closeAllConnections()
         logger.info('shut down cleanly')

@@ -4,11 +4,10 @@
  * only sees this interface, so both paths share the loop, progress and summary.
  */
 import { readdir, stat } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { type Adapters, offlineAdapters } from '../adapters.js'
 import { CheckpointStore, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
-import { LevelDocStore } from '../storage/level-doc-store.js'
 import type { AdminSource } from './compact-args.js'
 
 export interface CompactionTarget {
@@ -41,18 +40,16 @@ export class TargetUnavailableError extends Error {
 const LISTING_PAGE_DOCS = 256
 
 export class DirTarget implements CompactionTarget {
-  private readonly store: LevelDocStore
+  private readonly adapters: Adapters
+  private readonly store: Adapters['store']
 
   constructor(
     readonly description: string,
     readOnly: boolean,
   ) {
-    this.store = new LevelDocStore(description, {
-      readOnly,
-      // The CLI decides what to compact; the store must not schedule compactions of its own.
-      compactLogBytes: 0,
-      mergeThreads: Math.max(1, availableParallelism() - 1),
-    })
+    // The CLI decides what to compact; the store must not schedule compactions of its own.
+    this.adapters = offlineAdapters(description, { readOnly, autoCompact: false })
+    this.store = this.adapters.store
   }
 
   /** Throws StoreLockedError when a running instance holds the directory. */
@@ -109,7 +106,7 @@ export class DirTarget implements CompactionTarget {
   }
 
   close(): Promise<void> {
-    return this.store.close()
+    return this.adapters.close()
   }
 }
 

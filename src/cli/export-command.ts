@@ -6,11 +6,11 @@
 
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { Readable, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
+import { offlineAdapters } from '../adapters.js'
 import { encodeBackupLine, readAhead, storedDocNames } from '../document/backup-format.js'
-import { LevelDocStore, StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
+import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
@@ -87,13 +87,10 @@ async function exportDir(
   signal: AbortSignal,
 ) {
   // Read-only: an export never changes the directory (no boot id, no compaction).
-  const store = new LevelDocStore(dataDir, {
-    readOnly: true,
-    compactLogBytes: 0,
-    mergeThreads: Math.max(1, availableParallelism() - 1),
-  })
-  await store.open()
+  const adapters = offlineAdapters(dataDir, { readOnly: true })
+  const { store } = adapters
   try {
+    await store.open()
     const read = async (name: string) => ({ name, update: (await store.load(name)).update })
     for await (const doc of readAhead(storedDocNames(store, prefix), read)) {
       if (signal.aborted) break
@@ -103,7 +100,7 @@ async function exportDir(
       await write(out, line)
     }
   } finally {
-    await store.close()
+    await adapters.close()
   }
 }
 

@@ -7,13 +7,14 @@
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import type { ReadableStream } from 'node:stream/web'
+import { offlineAdapters } from '../adapters.js'
 import {
   encodeBackupLine,
   ImportStoppedError,
   importBackup,
   maxImportLineBytes,
 } from '../document/backup-format.js'
-import { LevelDocStore, StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
+import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import { readYLeveldb } from '../storage/y-leveldb-reader.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js'
@@ -122,15 +123,16 @@ async function importDir(
   tally: Tally,
 ): Promise<void> {
   // Automatic compaction stays on: a big import leaves snapshots, not thousands of log entries.
-  const store = new LevelDocStore(dataDir)
-  await store.open()
+  const adapters = offlineAdapters(dataDir, { readOnly: false, autoCompact: true })
+  const { store } = adapters
   try {
+    await store.open()
     tally.docs = await importBackup(lines, {
       maxLineBytes: maxImportLineBytes(OFFLINE_MAX_DOC_BYTES),
       apply: (doc) => store.append(doc.name, doc.update),
     })
   } finally {
-    await store.close()
+    await adapters.close()
   }
 }
 
