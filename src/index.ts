@@ -17,3 +17,22 @@ export type {
 } from './hooks.js'
 export type { DirectConnection } from './room/direct-connection.js'
 export { type CollabServer, createServer, type ServerOptions } from './server.js'
+export { BaseDocStore, type DocStoreOptions } from './storage/base-doc-store.js'
+export type {
+  CompactionOptions,
+  CompactionResult,
+  DocStats,
+  DocStore,
+  LiveStateSource,
+  LoadedDoc,
+  StoreObserver,
+} from './storage/doc-store.js'
+export { MemoryDatabase, MemoryDocStore } from './storage/memory-doc-store.js'
+export { StoreLockedError } from './storage/open-error.js'
+export type {
+  ListOptions,
+  LogWrite,
+  StoreBackend,
+  StoredDoc,
+  StoredLogEntry,
+} from './storage/store-backend.js'

@@ -34,6 +34,20 @@ export interface DocStats {
   readonly logBytes: number
 }
 
+/**
+ * The encoded state of a doc as it is open on this instance right now, or undefined when it
+ * is not open here (issue 16: compaction from the live document). The store calls it
+ * synchronously when it compacts an open doc and replaces the log entries stored so far with
+ * the result, so the state MUST contain every update of that doc passed to `append()` before
+ * the call and everything `load()` returned for it — which holds for a room that loaded the
+ * doc through this store and appends every change it applies (room.ts fanOut). Answer
+ * undefined for a doc still loading, unloading or destroyed, or whose in-memory doc is not
+ * gc'd the way a compaction would be (`new Y.Doc({ gc: true })`); the store then compacts
+ * from the log. Typically `(name) => { const room = registry.get(name); return room &&
+ * Y.encodeStateAsUpdate(room.doc) }`.
+ */
+export type LiveStateSource = (docName: string) => Uint8Array | undefined
+
 export interface DocStore {
   open(): Promise<void>
   readonly isOpen: boolean
@@ -42,10 +56,18 @@ export interface DocStore {
   append(docName: string, update: Uint8Array): void
   /** Writes everything queued so far, for every doc. */
   flush(): Promise<void>
-  /** Merges a doc's log into its snapshot in one atomic batch, after verifying it. */
+  /**
+   * Merges a doc's log into its snapshot in one atomic batch: from the live document when
+   * the LiveStateSource has it, else from the log, verified. Entries appended meanwhile stay.
+   */
   compact(docName: string, options?: CompactionOptions): Promise<CompactionResult>
-  /** Stats of every stored doc, in name order, streamed (never the whole DB in memory). */
-  listDocs(options?: { prefix?: string }): AsyncIterable<DocStats>
+  /** Where compaction of open docs takes their state from (undefined: always the log). */
+  useLiveState(source: LiveStateSource | undefined): void
+  /**
+   * Stats of every stored doc, in UTF-8 name order, streamed (never the whole DB in memory);
+   * `after` resumes after that name.
+   */
+  listDocs(options?: { prefix?: string; after?: string }): AsyncIterable<DocStats>
   /** Verifies every stored entry of a doc decodes; returns the problem, or undefined. */
   verify(docName: string): Promise<string | undefined>
   /** The doc is no longer open here: drop what is cached about it (after a flush). */
@@ -58,6 +80,7 @@ export interface DocStore {
   deleteDoc(docName: string, generation: number): Promise<void>
   /** The doc's deletion generation as last recorded here (0: never deleted). */
   generation(docName: string): Promise<number>
+  /** Idempotent: every call returns the same promise, resolved once really closed. */
   close(): Promise<void>
 }
 

@@ -1,7 +1,16 @@
 /**
  * `yjs-cluster-server/testing`: helpers for test suites that drive a deployment with
- * simulated editors (issue 15). Framework-agnostic: no test-runner import.
+ * simulated editors (issue 15), and the DocStore contract suite every storage backend runs
+ * (issue 12). Framework-agnostic: no test-runner import.
  */
+export {
+  type ContractAssertion,
+  type ContractRunner,
+  type ContractStoreOptions,
+  type DocStoreFactory,
+  type DocStorePlace,
+  docStoreContract,
+} from './doc-store-contract.js'
 
 export { formatVerdict } from './format-verdict.js'
 export { type LossyProxy, type LossyProxyOptions, startLossyProxy } from './lossy-proxy.js'

@@ -1,0 +1,179 @@
+/**
+ * The LevelDB backend of LevelDocStore (classic-level via `level`): the on-disk layout and
+ * raw reads and writes, nothing else (policy: base-doc-store.ts).
+ *
+ * Layout (string keys; U+0000 separates parts, and doc names cannot contain it):
+ *   m\0boot                    id of the last process that opened the store (hex ms)
+ *   d\0<doc>\0l<boot><counter> one log entry: a Yjs update (order does not matter to Yjs)
+ *   d\0<doc>\0s                the snapshot: every compacted entry merged into one update
+ *   g\0<doc>                   deletion generation of the doc (decimal); absent: 0. Kept
+ *                              outside the doc's range so deleting the doc keeps it
+ *   x\0<table>\0<key>          a side table of this instance's other durable state (e.g. the
+ *                              webhook outbox); outside every doc range, so listings,
+ *                              compaction and export never see it
+ * All keys of a doc lie in [d\0<doc>\0, d\0<doc>\u0001), so one iterator — which reads from
+ * an implicit LevelDB snapshot — sees a doc's snapshot and log consistently, even while a
+ * compaction commits.
+ *
+ * Log keys combine a per-open boot id with the core's sequence number (8 hex digits), so
+ * appends need no read to find the next key, and a key read back tells whether this open
+ * wrote it and with which sequence number (StoredLogEntry.seq). Compaction deletes exactly
+ * the keys it merged, so entries appended meanwhile survive it.
+ */
+import { Level } from 'level'
+import { YwsError } from '../errors.js'
+import type { DocStats } from './doc-store.js'
+import { storeOpenError } from './open-error.js'
+import type { ListOptions, LogWrite, StoreBackend, StoredDoc, StoredLogEntry } from './store-backend.js'
+
+export const SEP = '\u0000'
+export const DOC_PREFIX = `d${SEP}`
+const BOOT_KEY = `m${SEP}boot`
+/** Key prefixes of per-doc sections other stores keep here (`<p>\0<doc>\0…`): deleted with the doc. */
+const DOC_SCOPED_SECTIONS = ['h']
+const generationKey = (docName: string) => `g${SEP}${docName}`
+const docKeyPrefix = (docName: string) => `${DOC_PREFIX}${docName}${SEP}`
+const snapshotKey = (docName: string) => `${docKeyPrefix(docName)}s`
+const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_PREFIX}${docName}\u0001` })
+
+/**
+ * The least string above every string that starts with `prefix`, in LevelDB's order (UTF-8
+ * bytes, which is code point order). `prefix + '\uffff'` is not enough: names starting
+ * with an astral character (an emoji) sort above U+FFFF in UTF-8.
+ */
+export function prefixEnd(prefix: string): string {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) {
+      // Skip the surrogate block: a lone surrogate would be encoded as U+FFFD.
+      return points.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1)
+    }
+  }
+  throw new RangeError('no key range above an empty or all-U+10FFFF prefix')
+}
+
+function utf8Compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+export class LevelBackend implements StoreBackend {
+  /**
+   * Created by open(), not the constructor: a Level instance opens itself (creating the
+   * directory) a microtask after construction, and building a server must touch nothing.
+   */
+  private level: Level<string, Uint8Array> | undefined
+  /** Empty when read-only: nothing is written, so no key is this open's. */
+  private bootId = ''
+
+  constructor(readonly location: string) {}
+
+  get db(): Level<string, Uint8Array> {
+    if (!this.level)
+      throw new YwsError('YWS_ERR_CLOSED', `the document store at ${this.location} is not open`)
+    return this.level
+  }
+
+  async open(readOnly: boolean): Promise<void> {
+    this.level ??= new Level<string, Uint8Array>(this.location, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
+    try {
+      await this.level.open({ createIfMissing: !readOnly })
+    } catch (error) {
+      throw storeOpenError(this.location, error)
+    }
+    if (readOnly) return
+    // A boot id greater than every earlier one keeps log keys unique across restarts even
+    // if the wall clock went backwards.
+    const previous = await this.db.get(BOOT_KEY)
+    const previousBoot = previous ? Number.parseInt(Buffer.from(previous).toString(), 16) : 0
+    this.bootId = Math.max(Date.now(), previousBoot + 1)
+      .toString(16)
+      .padStart(12, '0')
+    await this.db.put(BOOT_KEY, Buffer.from(this.bootId))
+  }
+
+  async close(): Promise<void> {
+    await this.level?.close()
+  }
+
+  async readDoc(docName: string): Promise<StoredDoc> {
+    let snapshot: Uint8Array | undefined
+    const log: StoredLogEntry[] = []
+    const snapKey = snapshotKey(docName)
+    // `…\0l<boot>`: the keys this open wrote, whose tail is the sequence number.
+    const ours = this.bootId ? `${docKeyPrefix(docName)}l${this.bootId}` : undefined
+    for await (const [key, value] of this.db.iterator(docRange(docName))) {
+      if (key === snapKey) snapshot = value
+      else {
+        const seq =
+          ours !== undefined && key.startsWith(ours) ? Number.parseInt(key.slice(ours.length), 16) : undefined
+        log.push({ id: key, value, seq })
+      }
+    }
+    return { snapshot, log }
+  }
+
+  writeBatch(entries: readonly LogWrite[]): Promise<void> {
+    const ops = new Array<{ type: 'put'; key: string; value: Uint8Array }>(entries.length)
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!
+      const key = `${DOC_PREFIX}${entry.docName}${SEP}l${this.bootId}${entry.seq.toString(16).padStart(8, '0')}`
+      ops[i] = { type: 'put', key, value: entry.value }
+    }
+    return this.db.batch(ops)
+  }
+
+  commitCompaction(docName: string, snapshot: Uint8Array, merged: readonly StoredLogEntry[]): Promise<void> {
+    return this.db.batch([
+      { type: 'put', key: snapshotKey(docName), value: snapshot },
+      ...merged.map((entry) => ({ type: 'del' as const, key: entry.id })),
+    ])
+  }
+
+  async *listDocs(options: ListOptions): AsyncIterable<DocStats> {
+    const prefix = `${DOC_PREFIX}${options.prefix ?? ''}`
+    // Keys of doc X lie below `d\0X\u0001`, and every later doc name sorts above it (names
+    // contain no control characters).
+    const start = `${DOC_PREFIX}${options.after ?? ''}\u0001`
+    const gte = options.after !== undefined && utf8Compare(start, prefix) > 0 ? start : prefix
+    let current: { docName: string; snapshotBytes: number; logEntries: number; logBytes: number } | undefined
+    for await (const [key, value] of this.db.iterator({ gte, lt: prefixEnd(prefix) })) {
+      const end = key.indexOf(SEP, DOC_PREFIX.length)
+      if (end < 0) continue
+      const docName = key.slice(DOC_PREFIX.length, end)
+      if (current?.docName !== docName) {
+        if (current) yield current
+        current = { docName, snapshotBytes: 0, logEntries: 0, logBytes: 0 }
+      }
+      if (key[end + 1] === 's') current.snapshotBytes = value.byteLength
+      else {
+        current.logEntries += 1
+        current.logBytes += value.byteLength
+      }
+    }
+    if (current) yield current
+  }
+
+  async deleteDoc(docName: string, generation: number): Promise<void> {
+    const keys: string[] = []
+    for await (const key of this.db.keys(docRange(docName))) keys.push(key)
+    // Sections other stores keep per doc in this database go with it: version history
+    // (`h\0<doc>\0…`, src/history/checkpoint-store.ts). Deleting a doc deletes its past too.
+    for (const section of DOC_SCOPED_SECTIONS) {
+      const range = { gte: `${section}${SEP}${docName}${SEP}`, lt: `${section}${SEP}${docName}\u0001` }
+      for await (const key of this.db.keys(range)) keys.push(key)
+    }
+    await this.db.batch([
+      ...keys.map((key) => ({ type: 'del' as const, key })),
+      { type: 'put' as const, key: generationKey(docName), value: Buffer.from(String(generation)) },
+    ])
+  }
+
+  async generation(docName: string): Promise<number> {
+    const value = await this.db.get(generationKey(docName))
+    return value ? Number.parseInt(Buffer.from(value).toString(), 10) || 0 : 0
+  }
+}
