@@ -2,9 +2,10 @@
  * The package as users get it (issue 11): `npm pack`, installed with --omit=dev into an empty
  * directory, run with `npx yjs-cluster-server`; and `npm start` on the built checkout: fast,
  * and a SIGTERM to the npm process drains the server. Packing builds dist/ (prepare), so the
- * checkout tests below run the code under test, not a stale build. One pack per file.
+ * checkout tests below run the code under test, not a stale build. One pack and one install
+ * per file, shared by every test (the library test of issue 12 runs its app in that install).
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { copyFile, readdir, readFile, stat } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,6 +63,15 @@ describe('npm pack, then npm install --omit=dev into an empty directory', () => 
       files.some((file) => file.startsWith('src') || file.startsWith('test') || file.endsWith('.map')),
     ).toBe(false)
     expect(installLog).not.toMatch(/EBADENGINE/)
+    // No install-time script advertised: `prepare` builds a checkout and is not shipped.
+    expect(installLog).not.toMatch(/yjs-cluster-server@[^\n]*prepare/)
+    const manifest = JSON.parse(
+      await readFile(join(app(), 'node_modules', 'yjs-cluster-server', 'package.json'), 'utf8'),
+    ) as { scripts: Record<string, string> }
+    expect(Object.keys(manifest.scripts)).not.toContain('prepare')
+    // The checkout's package.json was put back after packing.
+    const checkout = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as typeof manifest
+    expect(checkout.scripts.prepare).toBe('node scripts/prepare.mjs')
     // No dev dependency came along.
     const installed = await readdir(join(app(), 'node_modules'))
     for (const dev of ['typescript', 'tsx', 'vitest', '@biomejs']) expect(installed).not.toContain(dev)
@@ -114,6 +124,50 @@ describe('npm pack, then npm install --omit=dev into an empty directory', () => 
     // The process ended by itself: nothing was listening or holding the event loop.
     expect(run.stdout).not.toContain('listening')
   })
+})
+
+describe('the library from the packed install (issue 12)', () => {
+  it('a server with every hook, mounted on its own http.Server: a stock provider and a direct connection edit, every hook sees the right arguments, and the process exits on its own', async () => {
+    // Plain node in the install directory: imports resolve as in a user's app.
+    const script = join(app(), 'packed-app.mjs')
+    await copyFile(fileURLToPath(new URL('../library/packed-app.mjs', import.meta.url)), script)
+    const dataDir = await tempDir('yws-packed-app-')
+    const run = spawnLogged(process.execPath, [script, dataDir], { cwd: app() })
+    // No process.exit in the script: it ends once close() released every handle.
+    expect(await run.exited, run.output.stderr).toBe(0)
+    const report = JSON.parse(run.output.stdout.trim().split('\n').at(-1)!) as {
+      calls: ({ hook: string; docName: string } & Record<string, unknown>)[]
+      clientText: string
+      afterClose: string
+    }
+    const doc = 'packed/doc'
+    const calls = report.calls
+    expect(calls.every((call) => call.docName === doc)).toBe(true)
+    const of = (hook: string) => calls.filter((call) => call.hook === hook)
+    expect(of('onAuthenticate')).toEqual([
+      { hook: 'onAuthenticate', docName: doc, token: 'key-of-alice', url: '/packed/doc?token=key-of-alice' },
+    ])
+    expect(of('onLoadDocument')).toEqual([{ hook: 'onLoadDocument', docName: doc, isYDoc: true, text: '' }])
+    expect(of('onConnect')).toEqual([{ hook: 'onConnect', docName: doc, user: 'alice' }])
+    expect(of('onDisconnect')).toEqual([{ hook: 'onDisconnect', docName: doc, user: 'alice' }])
+    // The seed (origin server, docs/library.md), the provider's edit, the direct edit.
+    const changes = of('onChange').map(({ kind, user }) => ({ kind, user }))
+    expect(changes).toEqual([{ kind: 'server' }, { kind: 'client', user: 'alice' }, { kind: 'server' }])
+    expect(of('onChange').every((call) => (call.updateBytes as number) > 0)).toBe(true)
+    // The last report holds everything (at the latest on close).
+    expect(of('onStoreDocument').at(-1)).toEqual({
+      hook: 'onStoreDocument',
+      docName: doc,
+      text: 'seed. client. server.',
+    })
+    expect(report.clientText).toBe('seed. client. server.')
+    // Order: authenticated, loaded and seeded before the connection is announced; left last.
+    const order = calls.map((call) => call.hook)
+    expect(order.indexOf('onAuthenticate')).toBeLessThan(order.indexOf('onLoadDocument'))
+    expect(order.indexOf('onLoadDocument')).toBeLessThan(order.indexOf('onConnect'))
+    expect(order.indexOf('onDisconnect')).toBeGreaterThan(order.lastIndexOf('onChange'))
+    expect(report.afterClose).toBe('YWS_ERR_CLOSED')
+  }, 60_000)
 })
 
 describe('npm start on the built checkout', () => {
