@@ -63,6 +63,50 @@ export class HookRunner {
     return call
   }
 
+  /**
+   * Like `notify`, for the per-update path (`onChange`): when every hook returns without a
+   * promise (the built-in history hook, any synchronous user hook) it returns undefined, so
+   * the room and the connection go on without a promise, a microtask and a closure per
+   * update (about 1 KB of garbage per update at 3,500 edits/s). The first hook that returns
+   * a thenable is awaited and the remaining sets run after it, as with `notify`.
+   */
+  notifyUnlessSync<N extends ObserverHook>(name: N, context: ContextOf<N>): Promise<void> | undefined {
+    const sets = this.sets
+    for (let index = 0; index < sets.length; index++) {
+      const set = sets[index] as Hooks
+      const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
+      if (typeof hook !== 'function') continue
+      let result: unknown
+      try {
+        result = hook.call(set, context)
+      } catch (error) {
+        this.hookFailed(name, context, error, false)
+        continue
+      }
+      if (isThenable(result)) {
+        const call = this.finishFrom(name, context, result, index + 1)
+        this.running.add(call)
+        void call.then(() => this.running.delete(call))
+        return call
+      }
+    }
+    return undefined
+  }
+
+  private async finishFrom<N extends ObserverHook>(
+    name: N,
+    context: ContextOf<N>,
+    pending: PromiseLike<unknown>,
+    nextSet: number,
+  ): Promise<void> {
+    try {
+      await pending
+    } catch (error) {
+      this.hookFailed(name, context, error, false)
+    }
+    await this.callAll(name, context, false, nextSet)
+  }
+
   /** Resolves once every observer call started so far has finished. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running)
@@ -76,21 +120,32 @@ export class HookRunner {
     name: N,
     context: ContextOf<N>,
     giveUp = false,
+    firstSet = 0,
   ): Promise<void> {
-    for (const set of this.sets) {
+    for (let index = firstSet; index < this.sets.length; index++) {
+      const set = this.sets[index] as Hooks
       const hook = set[name] as ((this: Hooks, context: ContextOf<N>) => unknown) | undefined
       if (typeof hook !== 'function') continue
       try {
         await hook.call(set, context)
       } catch (error) {
-        this.metrics.hookErrors.inc({ hook: name })
-        this.logger.error(
-          { hook: name, doc: context.docName, err: error },
-          giveUp ? 'hook threw; giving up' : 'hook threw; carrying on',
-        )
+        this.hookFailed(name, context, error, giveUp)
         if (giveUp) throw error
       }
     }
+  }
+
+  private hookFailed<N extends ObserverHook>(
+    name: N,
+    context: ContextOf<N>,
+    error: unknown,
+    giveUp: boolean,
+  ): void {
+    this.metrics.hookErrors.inc({ hook: name })
+    this.logger.error(
+      { hook: name, doc: context.docName, err: error },
+      giveUp ? 'hook threw; giving up' : 'hook threw; carrying on',
+    )
   }
 
   /**
@@ -120,4 +175,12 @@ export class HookRunner {
     }
     return { user, readOnly }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
 }

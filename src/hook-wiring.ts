@@ -101,7 +101,7 @@ export function wireHooks(parts: HookWiringParts): HookWiring {
           ? ({ room, update, origin }: RoomChange) => {
               stored?.changed(room.docName, () => room.encodeStateAsUpdate())
               return reportChanges
-                ? hooks.notify('onChange', { docName: room.docName, update, origin })
+                ? hooks.notifyUnlessSync('onChange', { docName: room.docName, update, origin })
                 : undefined
             }
           : undefined,
