@@ -4,9 +4,16 @@
  * refers to them and a test checks it.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { MessageTally } from './label-tally.js'
 
 export class Metrics {
   readonly registry = new Registry()
+  /**
+   * Messages received / sent by type: count here on the per-message path (`add(type, bytes)`),
+   * never through the four counters below, which take these counts when read.
+   */
+  readonly received = new MessageTally()
+  readonly sent = new MessageTally()
 
   readonly connections = new Gauge({
     name: 'yws_connections',
@@ -35,28 +42,32 @@ export class Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   })
-  readonly messagesIn = new Counter({
+  readonly messagesIn: Counter<'type'> = new Counter({
     name: 'yws_messages_received_total',
     help: 'Messages received from clients, by type',
     labelNames: ['type'],
+    collect: (): void => this.received.drainInto(this.messagesIn, this.bytesIn, 'type'),
     registers: [this.registry],
   })
-  readonly bytesIn = new Counter({
+  readonly bytesIn: Counter<'type'> = new Counter({
     name: 'yws_bytes_received_total',
     help: 'Bytes received from clients, by message type',
     labelNames: ['type'],
+    collect: (): void => this.received.drainInto(this.messagesIn, this.bytesIn, 'type'),
     registers: [this.registry],
   })
-  readonly messagesOut = new Counter({
+  readonly messagesOut: Counter<'type'> = new Counter({
     name: 'yws_messages_sent_total',
     help: 'Messages sent to clients, by type',
     labelNames: ['type'],
+    collect: (): void => this.sent.drainInto(this.messagesOut, this.bytesOut, 'type'),
     registers: [this.registry],
   })
-  readonly bytesOut = new Counter({
+  readonly bytesOut: Counter<'type'> = new Counter({
     name: 'yws_bytes_sent_total',
     help: 'Bytes sent to clients, by message type',
     labelNames: ['type'],
+    collect: (): void => this.sent.drainInto(this.messagesOut, this.bytesOut, 'type'),
     registers: [this.registry],
   })
   readonly rejectedInputs = new Counter({

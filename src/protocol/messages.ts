@@ -178,12 +178,27 @@ export function encodeUpdate(update: Uint8Array): Uint8Array {
   return encodeSync(SyncType.update, update)
 }
 
+/**
+ * Built at its exact size in one allocation: this runs once per fan-out, and lib0's encoder
+ * (a 100-byte buffer, then a copy into the result) doubled its garbage.
+ */
 function encodeSync(syncType: number, payload: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, MessageType.sync)
-  encoding.writeVarUint(encoder, syncType)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
+  const length = payload.byteLength
+  let lengthBytes = 1
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 128)) lengthBytes += 1
+  const message = new Uint8Array(2 + lengthBytes + length)
+  // Both type numbers are below 128, so each is a one-byte varuint.
+  message[0] = MessageType.sync
+  message[1] = syncType
+  let position = 2
+  let rest = length
+  while (rest > 0x7f) {
+    message[position++] = 0x80 | (rest & 0x7f)
+    rest = Math.floor(rest / 128)
+  }
+  message[position++] = rest
+  message.set(payload, position)
+  return message
 }
 
 export function encodeAwareness(awarenessUpdate: Uint8Array): Uint8Array {

@@ -19,6 +19,7 @@ import type { OutgoingType, Room, RoomConnection } from '../room/room.js'
 import type { ValidationVerdict } from '../workers/tasks.js'
 import type { AccessGrant } from './access-grant.js'
 import { InboundQueue } from './inbound-queue.js'
+import { Outgoing } from './outgoing.js'
 import { TokenBucket } from './token-bucket.js'
 
 export interface ConnectionLimits {
@@ -75,7 +76,7 @@ export class Connection implements RoomConnection {
   alive = true
   private closed = false
   private readonly ws: WebSocket
-  private readonly limits: ConnectionLimits
+  private readonly outgoing: Outgoing
   private readonly metrics: Metrics
   private readonly rate: TokenBucket | undefined
   private expiryTimer: NodeJS.Timeout | undefined
@@ -90,12 +91,12 @@ export class Connection implements RoomConnection {
     const { ws, room, grant, limits, logger } = options
     this.ws = ws
     this.room = room
-    this.limits = limits
     this.metrics = options.metrics
     this.readOnly = grant.readOnly
     this.subject = grant.subject
     this.user = grant.user
     this.logger = logger.child({ conn: this.id, doc: room.docName, sub: grant.subject })
+    this.outgoing = new Outgoing(ws, limits.maxBufferedBytes, options.metrics, this.logger)
     if (limits.maxMessagesPerSecond > 0) {
       this.rate = new TokenBucket(limits.maxMessagesPerSecond * 2, limits.maxMessagesPerSecond)
     }
@@ -134,56 +135,17 @@ export class Connection implements RoomConnection {
     // A client that does not read would make ws buffer without bound. Updates cannot be
     // skipped for one client without it missing data, so cut it off; it resyncs by state
     // vector when it reconnects.
-    if (this.ws.bufferedAmount + message.byteLength > this.limits.maxBufferedBytes) {
+    if (!this.outgoing.send(message, type)) {
       this.metrics.slowClientDrops.inc()
-      this.logger.warn({ buffered: this.ws.bufferedAmount }, 'client too slow, closing')
+      this.logger.warn({ buffered: this.outgoing.bufferedAmount }, 'client too slow, closing')
       this.close('tryAgainLater')
-      return
     }
-    this.ws.send(message, { binary: true })
-    this.metrics.messagesOut.inc({ type })
-    this.metrics.bytesOut.inc({ type }, message.byteLength)
   }
 
-  /** Messages waiting for the previous paced one to leave (the rest of a first sync). */
-  private paced: Uint8Array[] = []
-  private pacedType: OutgoingType = 'sync-step2'
-  private pacing = false
-
-  /**
-   * Sends `messages` one after the other, each when ws has written the previous one to the
-   * socket. They do not count against MAX_BUFFERED_BYTES: the first sync is bounded by the
-   * doc (which the server accepted), not by how fast this client reads, and at most one
-   * piece sits in ws's buffer at a time, so live traffic keeps the whole budget.
-   */
+  /** The rest of a first sync, outside the send budget (see Outgoing.sendPaced). */
   sendPaced(messages: readonly Uint8Array[], type: OutgoingType): void {
     if (this.closed) return
-    this.paced.push(...messages)
-    this.pacedType = type
-    if (!this.pacing) this.sendNextPaced()
-  }
-
-  private sendNextPaced(): void {
-    const message = this.paced.shift()
-    if (message === undefined || this.closed) {
-      this.pacing = false
-      this.paced = []
-      return
-    }
-    this.pacing = true
-    const type = this.pacedType
-    this.ws.send(message, { binary: true }, (error) => {
-      // A failed write means the socket is going away: 'close' follows and detaches us.
-      if (error) {
-        this.logger.debug({ err: error.message }, 'paced send failed')
-        this.paced = []
-        this.pacing = false
-        return
-      }
-      this.sendNextPaced()
-    })
-    this.metrics.messagesOut.inc({ type })
-    this.metrics.bytesOut.inc({ type }, message.byteLength)
+    this.outgoing.sendPaced(messages, type)
   }
 
   /** Closes with a documented code; safe to call more than once. */
@@ -193,6 +155,8 @@ export class Connection implements RoomConnection {
     this.metrics.closes.inc({ reason: code })
     const level = code === 'serviceRestart' || code === 'normal' ? 'debug' : 'info'
     this.logger[level]({ code: CloseCode[code], reason: code, detail }, 'closing connection')
+    // What was sent before the close goes before the close frame, as with ws.send.
+    this.outgoing.flush()
     this.ws.close(CloseCode[code], closeReason[code])
     // A peer that never answers the close handshake (or never drains its buffer) must not
     // hold the socket and its buffered bytes.
@@ -212,6 +176,7 @@ export class Connection implements RoomConnection {
       return
     }
     this.alive = false
+    this.outgoing.flush()
     this.ws.ping()
   }
 
@@ -275,8 +240,7 @@ export class Connection implements RoomConnection {
       return undefined
     }
     const message = decoded.message
-    this.metrics.messagesIn.inc({ type: message.kind })
-    this.metrics.bytesIn.inc({ type: message.kind }, bytes.byteLength)
+    this.metrics.received.add(message.kind, bytes.byteLength)
     if (message.kind === 'ignored') {
       this.metrics.rejectedInputs.inc({ reason: 'unknown-type' })
       return undefined
@@ -318,6 +282,7 @@ export class Connection implements RoomConnection {
     this.detached = true
     if (this.expiryTimer) clearTimeout(this.expiryTimer)
     this.inbound.stop()
+    this.outgoing.stop()
     this.room.removeConnection(this)
     this.options.onClosed(this)
   }
