@@ -23,7 +23,7 @@
 import { Level } from 'level'
 import { YwsError } from '../errors.js'
 import type { DocStats } from './doc-store.js'
-import { storeOpenError } from './open-error.js'
+import { ensureStoreDirectory, storeOpenError } from './open-error.js'
 import type { ListOptions, LogWrite, StoreBackend, StoredDoc, StoredLogEntry } from './store-backend.js'
 
 export const SEP = '\u0000'
@@ -79,6 +79,7 @@ export class LevelBackend implements StoreBackend {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
     })
+    if (!readOnly) await ensureStoreDirectory(this.location)
     try {
       await this.level.open({ createIfMissing: !readOnly })
     } catch (error) {

@@ -4,6 +4,8 @@
  * match on "lock" used to misreport as "in use by another process"; only classic-level's
  * LEVEL_LOCKED code (another process holds the lock) means locked.
  */
+import { mkdir, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 
 /** Another process (a running instance) holds the directory's LevelDB lock. */
 export class StoreLockedError extends Error {
@@ -40,5 +42,64 @@ export function storeOpenError(location: string, error: unknown, what = 'DATA_DI
       `permission denied (EACCES) on ${what} ${location}: this user${uid} cannot read and write it: ${detail}`,
     )
   }
-  return new Error(`cannot open LevelDB at ${location}: ${detail}${cause.code ? ` (${cause.code})` : ''}`)
+  return new Error(
+    `cannot open LevelDB at ${what} ${location}: ${detail}${cause.code ? ` (${cause.code})` : ''}`,
+  )
+}
+
+/**
+ * Makes sure `location` is a directory, creating missing ones one level at a time, and
+ * throws one line naming `what` and the reason when it cannot be. LevelDB's own
+ * `mkdir(location, { recursive: true })` must never see a path it cannot create: Node's
+ * recursive mkdir spins forever (99 % CPU in the thread pool, SIGTERM ignored) where
+ * mkdir answers ENOENT although the parent exists, as under /proc.
+ */
+export async function ensureStoreDirectory(location: string, what = 'DATA_DIR'): Promise<void> {
+  const missing: string[] = []
+  for (let dir = resolve(location); ; dir = dirname(dir)) {
+    const kind = await pathKind(dir, location, what)
+    if (kind === 'directory') break
+    if (kind === 'other') {
+      const which = dir === resolve(location) ? 'it' : `its parent ${dir}`
+      throw new Error(`cannot open LevelDB at ${what} ${location}: ${which} exists and is not a directory`)
+    }
+    missing.unshift(dir)
+    if (dirname(dir) === dir) break
+  }
+  for (const dir of missing) {
+    try {
+      await mkdir(dir)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      // Created meanwhile by someone else: fine if it is a directory (checked on the next turn).
+      if (code === 'EEXIST' && (await pathKind(dir, location, what)) === 'directory') continue
+      if (code === 'EACCES' || code === 'EPERM') throw storeOpenError(location, error, what)
+      throw new Error(
+        `cannot open LevelDB at ${what} ${location}: mkdir ${dir} failed (${code ?? describe(error)}); ` +
+          'choose a directory on a writable file system',
+      )
+    }
+  }
+}
+
+async function pathKind(
+  dir: string,
+  location: string,
+  what: string,
+): Promise<'directory' | 'other' | 'missing'> {
+  try {
+    return (await stat(dir)).isDirectory() ? 'directory' : 'other'
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // ENOTDIR: some parent is a file; the walk up finds and names it.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing'
+    if (code === 'EACCES' || code === 'EPERM') throw storeOpenError(location, error, what)
+    throw new Error(
+      `cannot open LevelDB at ${what} ${location}: stat ${dir} failed (${code ?? describe(error)})`,
+    )
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }

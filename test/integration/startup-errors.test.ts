@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
-import { chmod } from 'node:fs/promises'
+import { chmod, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,13 +52,16 @@ async function forbiddenDataDir(): Promise<string> {
   return dataDir
 }
 
-/** Runs `node --import tsx <script> args` unprivileged; resolves with its exit code and stderr. */
-function runUnprivileged(script: string, args: string[], env: Record<string, string>) {
+/**
+ * Runs `node --import tsx <script> args` (unprivileged unless `dropPrivileges` is false);
+ * resolves with its exit code and stderr.
+ */
+function runUnprivileged(script: string, args: string[], env: Record<string, string>, dropPrivileges = true) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    ...(isRoot && dropPrivileges ? { uid: NOBODY, gid: NOBODY } : {}),
   })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -114,6 +117,41 @@ describe('start-up errors name the setting (issue 10)', () => {
     ).rejects.toThrow(new RegExp(`ADMIN_PORT ${port} on ADMIN_HOST "127.0.0.1" is already in use`))
   })
 })
+
+describe('any unusable DATA_DIR fails fast with one line naming it (bugs brief 1)', () => {
+  /**
+   * /proc/nope used to spin at 99 % CPU forever, never listening and ignoring SIGTERM: Node's
+   * recursive mkdir loops where mkdir answers ENOENT under an existing parent.
+   */
+  it.each([
+    ['under /proc', () => '/proc/nope', /DATA_DIR \/proc\/nope: mkdir \/proc\/nope failed \(ENOENT\)/],
+    ['deeper under /proc', () => '/proc/nope/a/b', /DATA_DIR \/proc\/nope\/a\/b: mkdir \/proc\/nope failed/],
+    [
+      'a file',
+      async () => fileIn(await tempDir('yws-dd-')),
+      /DATA_DIR .*\/file: it exists and is not a directory/,
+    ],
+    [
+      'under a file',
+      async () => `${await fileIn(await tempDir('yws-dd-'))}/sub`,
+      /DATA_DIR .*\/file\/sub: its parent .*\/file exists and is not a directory/,
+    ],
+    ['/proc itself', () => '/proc', /DATA_DIR \/proc: IO error/],
+  ])('%s', async (_, dataDir, message) => {
+    const { code, stderr } = await runUnprivileged('src/main.ts', [], { DATA_DIR: await dataDir() }, false)
+    expect(code).toBe(1)
+    const lines = stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^start-up failed: cannot open LevelDB at /)
+    expect(lines[0]).toMatch(message)
+  })
+})
+
+async function fileIn(dir: string): Promise<string> {
+  const file = join(dir, 'file')
+  await writeFile(file, 'x')
+  return file
+}
 
 describe('doc names as the stock client sends them (issue 10)', () => {
   it('"50% plan" (sent unencoded) opens and syncs instead of 400 forever', async () => {

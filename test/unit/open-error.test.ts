@@ -32,7 +32,7 @@ describe('storeOpenError', () => {
     const error = storeOpenError('/d', levelError('LEVEL_IO_ERROR', 'IO error: /d/LOCK: Is a directory'))
     expect(error).not.toBeInstanceOf(StoreLockedError)
     expect(error.message).toBe(
-      'cannot open LevelDB at /d: IO error: /d/LOCK: Is a directory (LEVEL_IO_ERROR)',
+      'cannot open LevelDB at DATA_DIR /d: IO error: /d/LOCK: Is a directory (LEVEL_IO_ERROR)',
     )
   })
 })
