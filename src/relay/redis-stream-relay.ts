@@ -117,6 +117,12 @@ class RelayRoom implements RoomRelay {
   epoch: string | undefined
   /** The doc's deletion generation when the room first synced. */
   generation: number | undefined
+  /**
+   * The last stream id this room has applied (the sync's tail, then each reply's last entry).
+   * The follower's own position moves before the room's handler runs, so a gap check must use
+   * this one: it is where the room stood before the reply that may have jumped a trim.
+   */
+  position = ZERO_ID
   seenSinceCompaction = 0
   compacting = false
   syncing: Promise<void> | undefined
@@ -396,6 +402,7 @@ export class RedisStreamRelay implements Relay {
     if (updates.length > 0) room.sink.applyRemoteUpdate(Y.diffUpdate(redisState, room.sink.stateVector()))
     room.epoch = state.epoch
     room.seenSinceCompaction = state.entries.length
+    room.position = state.tailId
     this.reader.follow(room.keys.stream, state.tailId, (entries) => this.onEntries(room, entries))
     const diff = room.sink.encodeStateAsUpdate(Y.encodeStateVectorFromUpdate(redisState))
     const published = updateAddsTo(redisState, diff)
@@ -443,6 +450,8 @@ export class RedisStreamRelay implements Relay {
     if (room.left) return
     let bad = false
     const now = Date.now()
+    const before = room.position
+    room.position = entries.at(-1)?.[0].toString() ?? before
     for (const [idBuffer, fields] of entries) {
       const id = idBuffer.toString()
       room.seenSinceCompaction += 1
@@ -482,10 +491,12 @@ export class RedisStreamRelay implements Relay {
         bad = this.badEntry(room, id, error instanceof Error ? error.message : String(error), true)
       }
     }
-    // A reply this old means we were far behind: entries before it may have been trimmed.
-    const first = entries[0]
-    if (first && now - idTimeMs(first[0].toString()) > this.tuning.trimMarginMs / 2) {
-      void this.checkGap(room).catch((error: unknown) => this.redisError('gap-check', error))
+    // XREAD skips trimmed ids silently: a reply may start past entries this room never read.
+    // Only entries older than the trim margin are trimmed, and any it skipped are newer than
+    // `before`, so a gap is possible only when `before` is that old (half: clock skew between
+    // Redis and us). The first entry's age is no guide: after a trim it can be brand new.
+    if (now - idTimeMs(before) > this.tuning.trimMarginMs / 2) {
+      void this.checkGap(room, before).catch((error: unknown) => this.redisError('gap-check', error))
     }
     if (bad) this.scheduleSync(room, 'bad-entry')
     this.maybeCompact(room)
@@ -501,10 +512,12 @@ export class RedisStreamRelay implements Relay {
     return true
   }
 
-  /** Resyncs the room if entries it has not read may be gone. */
-  private async checkGap(room: RelayRoom): Promise<void> {
+  /**
+   * Resyncs the room if entries after `position` (default: where it stands now) may be gone:
+   * the last trim's MINID lies past the next id.
+   */
+  private async checkGap(room: RelayRoom, position = this.reader.position(room.keys.stream)): Promise<void> {
     if (room.left) return
-    const position = this.reader.position(room.keys.stream)
     if (room.dirty || position === undefined)
       return this.scheduleSync(room, room.dirty ? 'dirty' : 'unsynced')
     const probe = await this.guard.run('probe', () => probeDoc(this.command, room.keys))

@@ -210,6 +210,9 @@ export class Room implements RelaySink {
   ): void {
     const store = this.doc.store
     const pendingStructs = store.pendingStructs
+    // Yjs merges newly parked structs into the existing pendingStructs object in place (only
+    // its `update` is replaced), so the object's identity alone misses a second parked update.
+    const pendingUpdate = pendingStructs?.update
     const pendingDs = store.pendingDs
     const emitted: Uint8Array[] = []
     this.receiving = emitted
@@ -221,7 +224,10 @@ export class Room implements RelaySink {
     } finally {
       this.receiving = undefined
     }
-    const heldPending = store.pendingStructs !== pendingStructs || store.pendingDs !== pendingDs
+    const heldPending =
+      store.pendingStructs !== pendingStructs ||
+      store.pendingStructs?.update !== pendingUpdate ||
+      store.pendingDs !== pendingDs
     if (emitted.length > 0 || heldPending) this.fanOut(update, origin)
   }
 

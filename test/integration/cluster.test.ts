@@ -69,13 +69,10 @@ describe('cluster relay over Redis Streams', () => {
     }
   })
 
-  // Known intermittent stall (about 1 run in 4 on 2 cores, since this session's relay changes):
-  // the two live instances sometimes fail to converge within 15 s while compaction trims with
-  // a zero margin. Retried so it does not block landings; the stall is a bug to find (see the
-  // closing note of issues 10/12), not an accepted behaviour.
-  it('a late joiner on a fresh instance sees everything after compaction trimmed the stream', {
-    retry: 2,
-  }, async () => {
+  // With a zero trim margin every compaction races the live readers: this is the test that
+  // found the two lost-update bugs behind the old "1 run in 4" stall (a reply that jumped a
+  // trim went unchecked; Room.receive missed a second parked update). No retry.
+  it('a late joiner on a fresh instance sees everything after compaction trimmed the stream', async () => {
     const prefix = uniquePrefix()
     const tuning = { relayTuning: { compactEntries: 20, trimMarginMs: 0 } }
     const [a, b] = await clusterOf(2, prefix, tuning)
