@@ -28,6 +28,7 @@ import type { DirectConnection } from './room/direct-connection.js'
 import { DirectConnections } from './room/direct-connections.js'
 import { RoomRegistry } from './room/room-registry.js'
 import type { LevelDocStore } from './storage/level-doc-store.js'
+import { liveStateOf } from './storage/live-state.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { verifierFromConfig } from './transport/verifier-from-config.js'
@@ -121,6 +122,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     beforeLoad: (docName): Promise<void> => documents.gate(docName),
     ...wired.roomCallbacks,
   })
+  // Compacting an open doc encodes its room's doc instead of re-merging the log (issue 16).
+  store.useLiveState(liveStateOf((docName) => registry.get(docName)))
   // After Redis lost its data the relay re-publishes what this disk holds for docs not
   // open here; a doc loaded only for that is not kept cached.
   relay?.attachStoredDocs?.({
