@@ -17,6 +17,7 @@ import type { ValidationVerdict } from '../workers/tasks.js'
 import type { AccessGrant } from './access-grant.js'
 import { type Authorizer, tokenFromRequest, tokenSubprotocol } from './authorizer.js'
 import { Connection, type ConnectionLimits } from './connection.js'
+import { badHandshake, refuse } from './upgrade-refusal.js'
 
 export interface WsGatewayOptions {
   readonly registry: RoomRegistry
@@ -269,39 +270,4 @@ export class WsGateway {
     for (const connection of [...this.connections]) connection.close(code)
     this.wss.close()
   }
-}
-
-/** Sec-WebSocket-Key: 16 random bytes in base64 (RFC 6455 §4.1; the same test as ws). */
-const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/
-
-/** Why this is not a WebSocket handshake ws would accept, or undefined when it is one. */
-function badHandshake(request: IncomingMessage): string | undefined {
-  if (request.method !== 'GET') return 'WebSocket handshakes use GET'
-  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return 'invalid Upgrade header'
-  const key = request.headers['sec-websocket-key']
-  if (key === undefined || !WEBSOCKET_KEY.test(key)) return 'missing or invalid Sec-WebSocket-Key'
-  const version = request.headers['sec-websocket-version']
-  if (version !== '13' && version !== '8') return 'missing or invalid Sec-WebSocket-Version'
-  return undefined
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-}
-
-/** Answers an upgrade request with a plain HTTP error and closes the socket. */
-function refuse(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
-  if (socket.destroyed) return
-  const lines = [
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
-    'Connection: close',
-    'Content-Type: text/plain; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ]
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`)
 }
