@@ -39,6 +39,8 @@ export class RoomDirectConnection implements DirectConnection {
   ) {
     this.room = room
     this.docName = room.docName
+    // Its reader may hold on to `doc`: the room keeps that Y.Doc live while connected.
+    room.content.pin()
   }
 
   get doc(): Y.Doc {
@@ -61,6 +63,7 @@ export class RoomDirectConnection implements DirectConnection {
     const room = this.room
     if (!room) return
     this.room = undefined
+    room.content.unpin()
     this.registry.release(room)
     this.onDisconnected(this)
   }

@@ -15,6 +15,11 @@ export class DocSizeBudget {
     this.approxBytes = loadedBytes
   }
 
+  /** An upper bound on the doc's encoded size. */
+  get bound(): number {
+    return this.approxBytes
+  }
+
   /** Whether an update of `incomingBytes` may be applied. */
   fits(incomingBytes: number): boolean {
     if (this.approxBytes + incomingBytes <= this.limit) return true

@@ -2,7 +2,7 @@
  * What a Room knows of the parties that change it: the client connections it serves (transport
  * details stay in the transport layer) and the origins of changes that come from elsewhere.
  */
-import type { HookUser } from '../hooks.js'
+import type { ChangeOrigin, HookUser } from '../hooks.js'
 import type { CloseCodeName } from '../protocol/close-codes.js'
 
 /** The room's view of a client connection. */
@@ -36,3 +36,15 @@ export const RELAY_ORIGIN = Symbol('relay')
 export const SERVER_ORIGIN = Symbol('server')
 /** Origin of updates from the admin document API and imports (hook origin kind `api`). */
 export const API_ORIGIN = Symbol('api')
+
+/** How the change hooks see the origin of a change the room accepted. */
+export function changeOriginOf(origin: unknown, connections: ReadonlySet<RoomConnection>): ChangeOrigin {
+  if (origin === RELAY_ORIGIN) return { kind: 'relay' }
+  if (origin === API_ORIGIN) return { kind: 'api' }
+  if (typeof origin === 'object' && origin !== null && connections.has(origin as RoomConnection)) {
+    const user = (origin as RoomConnection).user
+    return user ? { kind: 'client', user } : { kind: 'client' }
+  }
+  // SERVER_ORIGIN, or a change made directly on the doc (onLoadDocument seeding it).
+  return { kind: 'server' }
+}

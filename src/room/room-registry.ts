@@ -7,13 +7,19 @@
  *                idle --grace elapsed--> unloading --flushed--> (absent)
  * An acquire during `unloading` waits for it to finish, then loads afresh, so a doc is never
  * open twice and never served from a half-destroyed room.
+ * Independently, a sweep every `docIdleMs / 2` lets each open room drop a Y.Doc nobody used
+ * since the previous sweep (doc-holder.ts): an open but quiet doc is held encoded.
  */
 import { YwsError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Relay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
+import type { FirstSyncCutter } from './first-sync.js'
 import { Room, type RoomDeps } from './room.js'
+
+/** Default quiet time after which an open room drops its Y.Doc (15-30 s: two sweeps). */
+export const DOC_IDLE_MS = 30_000
 
 export class TooManyDocsError extends Error {
   override name = 'TooManyDocsError'
@@ -33,6 +39,10 @@ export interface RoomRegistryOptions {
   readonly maxDocBytes: number
   readonly maxOpenDocs: number
   readonly roomIdleMs: number
+  /** An open room's Y.Doc unused this long is dropped, the doc held encoded (0: never). */
+  readonly docIdleMs?: number | undefined
+  /** The worker pool: cuts a big encoded doc's first sync off the event loop. */
+  readonly firstSyncCutter?: FirstSyncCutter | undefined
   /**
    * Runs before a doc is loaded from the store (the document API's deletion gate: wait for a
    * delete in progress, drop a local copy older than the cluster's last delete).
@@ -58,6 +68,7 @@ export class RoomRegistry {
   private readonly loading = new Map<string, Promise<Entry>>()
   private readonly unloading = new Map<string, Promise<void>>()
   private readonly roomDeps: RoomDeps
+  private readonly sweeper: NodeJS.Timeout | undefined
   private closed = false
 
   constructor(private readonly options: RoomRegistryOptions) {
@@ -66,8 +77,24 @@ export class RoomRegistry {
       metrics: options.metrics,
       logger: options.logger,
       maxDocBytes: options.maxDocBytes,
+      firstSyncCutter: options.firstSyncCutter,
       onChange: options.onChange,
     }
+    // Compaction of an open doc takes the room's state instead of re-reading the log.
+    options.store.useLiveState((docName) => this.open.get(docName)?.room.compactionState())
+    const docIdleMs = options.docIdleMs ?? DOC_IDLE_MS
+    if (docIdleMs > 0) {
+      this.sweeper = setInterval(() => this.sweepQuietDocs(), Math.max(1, Math.floor(docIdleMs / 2)))
+      this.sweeper.unref()
+    }
+  }
+
+  /** Lets every open room drop a Y.Doc left unused since the previous sweep; returns how many did. */
+  sweepQuietDocs(): number {
+    let dropped = 0
+    for (const entry of this.open.values()) if (entry.room.content.sweep()) dropped += 1
+    if (dropped > 0) this.options.logger.debug({ dropped }, 'quiet docs held encoded')
+    return dropped
   }
 
   get size(): number {
@@ -182,6 +209,8 @@ export class RoomRegistry {
   /** Unloads every room (shutdown). Connections must already be closed. */
   async close(): Promise<void> {
     this.closed = true
+    clearInterval(this.sweeper)
+    this.options.store.useLiveState(undefined)
     await Promise.allSettled(this.loading.values())
     await Promise.all([...this.open.keys()].map((docName) => this.unload(docName)))
   }

@@ -26,10 +26,11 @@ import { type ClientMessage, encodeAwareness, encodeSyncStep1, encodeUpdate } fr
 import type { RelaySink, RoomRelay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
 import { ChangeHookQueue } from './change-hooks.js'
+import { DocHolder } from './doc-holder.js'
 import { DocSizeBudget } from './doc-size-budget.js'
-import { sendFirstSync } from './first-sync.js'
+import { answerSyncStep1, type FirstSyncCutter, type FirstSyncSource } from './first-sync.js'
 import { RoomAwareness } from './room-awareness.js'
-import { API_ORIGIN, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
+import { API_ORIGIN, changeOriginOf, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
 
 export { FIRST_SYNC_PIECE_BYTES } from './first-sync.js'
 export {
@@ -44,7 +45,8 @@ export {
 export class DocumentTooLargeError extends Error {
   override name = 'DocumentTooLargeError'
 }
-const LOAD_ORIGIN = Symbol('load')
+/** Above this (bound on the) size a live doc is compacted from the log, on the worker pool. */
+const LIVE_COMPACTION_MAX_BYTES = 1024 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
@@ -53,6 +55,8 @@ export interface RoomDeps {
   readonly metrics: Metrics
   readonly logger: Logger
   readonly maxDocBytes: number
+  /** Cuts a big encoded doc's first sync off the event loop; without it the doc is built here. */
+  readonly firstSyncCutter?: FirstSyncCutter | undefined
   /**
    * Told about every change the room fans out, with the update as received. A returned
    * promise is the change's hooks; the room chains them so they run one at a time in the
@@ -70,11 +74,13 @@ export interface RoomChange {
 }
 
 export class Room implements RelaySink {
-  readonly doc = new Y.Doc({ gc: true })
+  /** The content, live or encoded (doc-holder.ts): the registry sweeps it, a direct connection pins it. */
+  readonly content: DocHolder
   private readonly connections = new Set<RoomConnection>()
   private readonly presence: RoomAwareness
   private readonly changeHooks: ChangeHookQueue<RoomChange> | undefined
-  private sizeBudget: DocSizeBudget
+  private readonly firstSync: FirstSyncSource
+  private readonly sizeBudget: DocSizeBudget
   private relay: RoomRelay | undefined
   /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
   private receiving: Uint8Array[] | undefined
@@ -86,30 +92,37 @@ export class Room implements RelaySink {
     readonly docName: string,
     private readonly deps: RoomDeps,
     private readonly logger: Logger,
+    loaded: Uint8Array,
   ) {
-    this.presence = new RoomAwareness(this.doc, {
+    // Held encoded: the Y.Doc is built when something needs it.
+    this.content = new DocHolder(loaded, this.onDocUpdate)
+    // Presence only needs a client id: its own doc, so the room's content can be dropped.
+    this.presence = new RoomAwareness(new Y.Doc(), {
       connections: this.connections,
       publish: (update) => this.relay?.publishAwareness(update),
       onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
     })
     this.changeHooks = deps.onChange && new ChangeHookQueue(deps.onChange)
-    this.sizeBudget = this.newSizeBudget(0)
-    this.doc.on('update', this.onDocUpdate)
+    this.sizeBudget = new DocSizeBudget(deps.maxDocBytes, loaded.byteLength, () => this.content.byteLength())
+    this.firstSync = {
+      content: this.content,
+      cutter: deps.firstSyncCutter,
+      serves: (connection) => this.connections.has(connection) && !this.destroyed,
+      logger,
+    }
   }
 
   /** Loads the document from storage; the room is returned only once it is complete. */
   static async open(docName: string, deps: RoomDeps): Promise<Room> {
-    const room = new Room(docName, deps, deps.logger.child({ doc: docName }))
-    try {
-      const loaded = await deps.store.load(docName)
-      Y.applyUpdate(room.doc, loaded.update, LOAD_ORIGIN)
-      room.sizeBudget = room.newSizeBudget(loaded.update.byteLength)
-      room.logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
-      return room
-    } catch (error) {
-      await room.destroy()
-      throw error
-    }
+    const loaded = await deps.store.load(docName)
+    const logger = deps.logger.child({ doc: docName })
+    logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
+    return new Room(docName, deps, logger, loaded.update)
+  }
+
+  /** The live Y.Doc (built from the encoded state if the room held it encoded). */
+  get doc(): Y.Doc {
+    return this.content.doc
   }
 
   get awareness(): Awareness {
@@ -127,7 +140,7 @@ export class Room implements RelaySink {
   /** Starts the y-websocket handshake: our state vector, then who else is here. */
   addConnection(connection: RoomConnection): void {
     this.connections.add(connection)
-    connection.send(encodeSyncStep1(Y.encodeStateVector(this.doc)), 'sync-step1')
+    connection.send(encodeSyncStep1(this.content.stateVector()), 'sync-step1')
     const present = this.presence.encodeAll()
     if (present) connection.send(encodeAwareness(present), 'awareness')
   }
@@ -151,11 +164,9 @@ export class Room implements RelaySink {
 
   private act(connection: RoomConnection, message: ClientMessage): void {
     switch (message.kind) {
-      case 'sync-step1': {
-        const pieces = sendFirstSync(this.doc, connection, message.stateVector)
-        if (pieces > 1) this.logger.debug({ conn: connection.id, pieces }, 'first sync in pieces')
+      case 'sync-step1':
+        answerSyncStep1(this.firstSync, connection, message.stateVector)
         return
-      }
       case 'sync-step2':
       case 'update':
         this.applyClientUpdate(connection, message.update)
@@ -208,7 +219,10 @@ export class Room implements RelaySink {
     update: Uint8Array,
     origin: RoomConnection | typeof RELAY_ORIGIN | typeof API_ORIGIN,
   ): void {
-    const store = this.doc.store
+    // The step 2 every client answers our step 1 with, when it has nothing we lack: no need
+    // to build an encoded doc's Y.Doc for it.
+    if (update.byteLength === EMPTY_UPDATE_BYTES && update[0] === 0 && update[1] === 0) return
+    const store = this.content.doc.store
     const pendingStructs = store.pendingStructs
     // Yjs merges newly parked structs into the existing pendingStructs object in place (only
     // its `update` is replaced), so the object's identity alone misses a second parked update.
@@ -217,7 +231,7 @@ export class Room implements RelaySink {
     const emitted: Uint8Array[] = []
     this.receiving = emitted
     try {
-      Y.applyUpdate(this.doc, update, origin)
+      Y.applyUpdate(this.content.doc, update, origin)
     } catch (error) {
       for (const part of emitted) this.fanOut(part, origin)
       throw error
@@ -246,16 +260,7 @@ export class Room implements RelaySink {
     this.receive(update, API_ORIGIN)
   }
 
-  private newSizeBudget(loadedBytes: number): DocSizeBudget {
-    return new DocSizeBudget(
-      this.deps.maxDocBytes,
-      loadedBytes,
-      () => Y.encodeStateAsUpdate(this.doc).byteLength,
-    )
-  }
-
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOAD_ORIGIN) return
     if (this.receiving) {
       // `receive` fans out the received bytes instead (see the header).
       this.receiving.push(update)
@@ -274,20 +279,13 @@ export class Room implements RelaySink {
     this.deps.store.append(this.docName, update)
     if (origin !== RELAY_ORIGIN) this.relay?.publishUpdate(update)
     if (this.changeHooks) {
-      const hooks = this.changeHooks.report({ room: this, update, origin: this.changeOrigin(origin) })
+      const hooks = this.changeHooks.report({
+        room: this,
+        update,
+        origin: changeOriginOf(origin, this.connections),
+      })
       if (hooks) this.messageHooks = hooks
     }
-  }
-
-  private changeOrigin(origin: unknown): ChangeOrigin {
-    if (origin === RELAY_ORIGIN) return { kind: 'relay' }
-    if (origin === API_ORIGIN) return { kind: 'api' }
-    if (typeof origin === 'object' && origin !== null && this.connections.has(origin as RoomConnection)) {
-      const user = (origin as RoomConnection).user
-      return user ? { kind: 'client', user } : { kind: 'client' }
-    }
-    // SERVER_ORIGIN, or a change made directly on the doc (onLoadDocument seeding it).
-    return { kind: 'server' }
   }
 
   // RelaySink
@@ -303,11 +301,25 @@ export class Room implements RelaySink {
   }
 
   stateVector(): Uint8Array {
-    return Y.encodeStateVector(this.doc)
+    return this.content.stateVector()
   }
 
   encodeStateAsUpdate(stateVector?: Uint8Array): Uint8Array {
-    return Y.encodeStateAsUpdate(this.doc, stateVector)
+    return this.content.encodeStateAsUpdate(stateVector)
+  }
+
+  /**
+   * The doc's state for the store to compact from (LiveStateSource): free when held encoded,
+   * one encode of a live doc up to LIVE_COMPACTION_MAX_BYTES; a bigger live doc is left to
+   * the worker pool's compaction from the log (its encode would stall the event loop).
+   */
+  compactionState(): Uint8Array | undefined {
+    if (this.destroyed) return undefined
+    const encoded = this.content.encodedDoc
+    if (encoded) return encoded.update
+    return this.sizeBudget.bound <= LIVE_COMPACTION_MAX_BYTES
+      ? Y.encodeStateAsUpdate(this.content.doc)
+      : undefined
   }
 
   encodeLocalAwareness(): Uint8Array | undefined {
@@ -320,9 +332,8 @@ export class Room implements RelaySink {
     this.destroyed = true
     const relay = this.relay
     this.relay = undefined
-    this.doc.off('update', this.onDocUpdate)
+    this.content.destroy()
     this.presence.destroy()
-    this.doc.destroy()
     await relay?.leave()
   }
 }

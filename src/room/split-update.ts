@@ -20,6 +20,24 @@
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 
+/**
+ * `encodeStateAsUpdatePieces` for a doc held as one encoded update (a room in encoded mode):
+ * builds a scratch Y.Doc from it. Meant for a worker thread: the cost is the doc's size.
+ */
+export function encodedFirstSyncPieces(
+  state: Uint8Array,
+  stateVector: Uint8Array,
+  maxPieceBytes: number,
+): Uint8Array[] {
+  const doc = new Y.Doc()
+  try {
+    Y.applyUpdate(doc, state)
+    return encodeStateAsUpdatePieces(doc, stateVector, maxPieceBytes)
+  } finally {
+    doc.destroy()
+  }
+}
+
 /** A stored struct, written from `offset` (a receiver may have its first clocks already). */
 interface Segment {
   readonly struct: Y.Item | Y.GC

@@ -8,6 +8,13 @@ export type WorkerTask =
   | { readonly op: 'merge'; readonly updates: Uint8Array[] }
   | { readonly op: 'compact'; readonly updates: Uint8Array[]; readonly gc: boolean }
   | { readonly op: 'validate'; readonly message: Uint8Array }
+  /** A first sync from an encoded doc: what a client at `stateVector` lacks, in pieces. */
+  | {
+      readonly op: 'first-sync'
+      readonly state: Uint8Array
+      readonly stateVector: Uint8Array
+      readonly maxPieceBytes: number
+    }
 
 /** What a validation reports back: only the verdict crosses threads, not the decoded parts. */
 export type ValidationVerdict =

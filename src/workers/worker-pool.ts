@@ -71,6 +71,19 @@ export class WorkerPool {
     return (await this.getPool().run(task)) as ValidationVerdict
   }
 
+  /**
+   * A first sync answered from an encoded doc (room in encoded mode): the pieces a client at
+   * `stateVector` needs, computed on a worker thread (see split-update.ts).
+   */
+  async firstSyncPieces(
+    state: Uint8Array,
+    stateVector: Uint8Array,
+    maxPieceBytes: number,
+  ): Promise<Uint8Array[]> {
+    const task: WorkerTask = { op: 'first-sync', state, stateVector, maxPieceBytes }
+    return (await this.getPool().run(task)) as Uint8Array[]
+  }
+
   /** Destroys the threads; every call returns the same promise. Work after it runs inline or throws YWS_ERR_CLOSED. */
   close(): Promise<void> {
     this.closed ??= (async () => {
