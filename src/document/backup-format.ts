@@ -40,6 +40,10 @@ export function decodeBackupLine(line: string): { ok: true; doc: BackupDoc } | {
   if (typeof update !== 'string' || update.length % 4 !== 0 || !BASE64.test(update))
     return { ok: false, error: 'update must be base64' }
   const bytes = Buffer.from(update, 'base64')
+  // Buffer drops the unused bits of the last character ("AB==" reads as "AA=="): a line
+  // that does not re-encode to itself was not written by export and may hide junk.
+  if (bytes.toString('base64') !== update)
+    return { ok: false, error: 'update must be base64 (its unused bits set)' }
   const decoded = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const invalid = validateUpdate(decoded)
   if (invalid) return { ok: false, error: `update is not a valid Yjs update: ${invalid}` }

@@ -14,7 +14,7 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import * as Y from 'yjs'
+import { updateFormatProblem } from './update-format.js'
 
 export const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const
 export const SyncType = { step1: 0, step2: 1, update: 2 } as const
@@ -120,15 +120,12 @@ function decodeSync(decoder: decoding.Decoder, options: DecodeOptions): DecodeRe
   }
 }
 
-/** Returns why `update` is not a decodable Yjs (v1) update, or undefined when it is. */
+/**
+ * Returns why `update` is not exactly one Yjs (v1) update, or undefined when it is. Exact:
+ * trailing bytes are refused (`Y.decodeUpdate` ignores them), see update-format.ts.
+ */
 export function validateUpdate(update: Uint8Array): string | undefined {
-  try {
-    // decodeUpdate walks every struct and the delete set without integrating anything.
-    Y.decodeUpdate(update)
-    return undefined
-  } catch (error) {
-    return describe(error)
-  }
+  return updateFormatProblem(update)
 }
 
 function validateStateVector(stateVector: Uint8Array): string | undefined {

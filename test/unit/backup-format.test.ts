@@ -58,6 +58,19 @@ describe('backup lines', () => {
     expect(decodeBackupLine('{"name":"x","update":"/////w=="}')).toMatchObject({ ok: false })
   })
 
+  it('refuses trailing bytes after the update and base64 that is not what export writes (bugs brief 3, 5)', () => {
+    // "AAAA" is an empty update [0, 0] followed by a 0 byte.
+    expect(decodeBackupLine('{"name":"x","update":"AAA="}')).toMatchObject({ ok: true })
+    expect(decodeBackupLine('{"name":"x","update":"AAAA"}')).toEqual({
+      ok: false,
+      error: 'update is not a valid Yjs update: 1 unexpected trailing byte after the delete set',
+    })
+    expect(decodeBackupLine('{"name":"x","update":"AAB="}')).toEqual({
+      ok: false,
+      error: 'update must be base64 (its unused bits set)',
+    })
+  })
+
   it('importBackup applies in order and stops at a bad line with the count', async () => {
     const applied: string[] = []
     const good = (name: string) => encodeBackupLine({ name, update: Y.encodeStateAsUpdate(new Y.Doc()) })
