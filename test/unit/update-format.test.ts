@@ -81,7 +81,9 @@ function realUpdates(seed: number): Uint8Array[] {
           const element = new Y.XmlElement(prng.word(gen, 1, 6))
           element.setAttribute('class', prng.word(gen))
           element.insert(0, [new Y.XmlText(prng.utf16String(gen, 5))])
-          xml.insert(prng.int32(gen, 0, xml.length), [element, new Y.XmlHook('hook')])
+          // XmlHook is a valid child at run time; the type of insert() leaves it out.
+          const hook = new Y.XmlHook('hook') as unknown as Y.XmlElement
+          xml.insert(prng.int32(gen, 0, xml.length), [element, hook])
           break
         }
         case 9:

@@ -1,0 +1,94 @@
+/**
+ * Inputs of last session's newcomer run that were accepted or left traces (bugs brief):
+ * an API error changes nothing (no room opened, nothing stored, nothing listed), and an
+ * update with bytes after it is refused on every way in.
+ */
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { encodeUpdate } from '../../src/protocol/messages.js'
+import { httpRequest } from '../helpers/http.js'
+import { openSocket } from '../helpers/raw-socket.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { TEST_ADMIN_TOKEN } from '../helpers/tokens.js'
+
+const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
+
+function standalone(overrides = {}) {
+  return startServer({ adminToken: TEST_ADMIN_TOKEN, ...overrides })
+}
+
+async function postBytes(port: number, path: string, body: Uint8Array) {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: 'POST',
+    headers: { ...ADMIN, 'content-type': 'application/octet-stream' },
+    body,
+  })
+  return { status: response.status, text: await response.text() }
+}
+
+function textUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+/** Nothing of `docName` anywhere on the instance: no room, nothing stored, not listed. */
+async function expectUntouched(server: TestServer, docName: string): Promise<void> {
+  expect(server.app.registry.get(docName)).toBeUndefined()
+  await server.app.store.flush()
+  const stored: string[] = []
+  for await (const stats of server.app.store.listDocs()) stored.push(stats.docName)
+  expect(stored).not.toContain(docName)
+  const open = await httpRequest(server.port, '/admin/docs', { headers: ADMIN })
+  expect(open.json().docs.map((d: { doc: string }) => d.doc)).not.toContain(docName)
+  const read = await httpRequest(server.port, `/admin/docs/${encodeURIComponent(docName)}`, {
+    headers: ADMIN,
+  })
+  expect(read.status).toBe(404)
+}
+
+describe('an update with trailing bytes is refused on every way in (bugs brief 3)', () => {
+  it('POST /admin/docs/<doc>/updates: 400 with a sentence, nothing stored', async () => {
+    const server = await standalone()
+    const junk = await postBytes(
+      server.port,
+      '/admin/docs/junk/updates',
+      Uint8Array.of(...textUpdate('hi'), 0),
+    )
+    expect(junk.status).toBe(400)
+    expect(JSON.parse(junk.text).error).toBe(
+      'not a valid Yjs update: 1 unexpected trailing byte after the delete set',
+    )
+    const aaaa = await postBytes(server.port, '/admin/docs/junk/updates', Buffer.from('AAAA', 'base64'))
+    expect(aaaa.status).toBe(400)
+    const random = await postBytes(server.port, '/admin/docs/junk/updates', Uint8Array.of(1, 1, 5, 0, 31, 9))
+    expect(JSON.parse(random.text).error).toBe('not a valid Yjs update: unknown content type 31 (byte 4)')
+    await expectUntouched(server, 'junk')
+  })
+
+  it('POST /admin/import: the line with "AAAA" stops the import, nothing of it stored', async () => {
+    const server = await standalone()
+    const response = await httpRequest(server.port, '/admin/import', {
+      method: 'POST',
+      headers: { ...ADMIN, 'Content-Type': 'application/x-ndjson' },
+      body: `${JSON.stringify({ name: 'junk', update: 'AAAA' })}\n`,
+    })
+    expect(response.status).toBe(400)
+    expect(response.json()).toMatchObject({
+      line: 1,
+      imported: 0,
+      error: 'line 1: update is not a valid Yjs update: 1 unexpected trailing byte after the delete set',
+    })
+    await expectUntouched(server, 'junk')
+  })
+
+  it('WebSocket: a sync update whose update has trailing bytes closes the socket, nothing stored', async () => {
+    const server = await standalone()
+    const { ws, closed } = await openSocket(`${server.url}/junk`)
+    ws.send(encodeUpdate(Uint8Array.of(...textUpdate('hi'), 0)))
+    expect(await closed).toBe(1002)
+    await server.app.store.flush()
+    const stored = await server.app.store.load('junk')
+    expect(stored.logEntries + stored.snapshotBytes).toBe(0)
+  })
+})
