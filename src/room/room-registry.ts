@@ -80,8 +80,6 @@ export class RoomRegistry {
       firstSyncCutter: options.firstSyncCutter,
       onChange: options.onChange,
     }
-    // Compaction of an open doc takes the room's state instead of re-reading the log.
-    options.store.useLiveState((docName) => this.open.get(docName)?.room.compactionState())
     const docIdleMs = options.docIdleMs ?? DOC_IDLE_MS
     if (docIdleMs > 0) {
       this.sweeper = setInterval(() => this.sweepQuietDocs(), Math.max(1, Math.floor(docIdleMs / 2)))
@@ -210,7 +208,6 @@ export class RoomRegistry {
   async close(): Promise<void> {
     this.closed = true
     clearInterval(this.sweeper)
-    this.options.store.useLiveState(undefined)
     await Promise.allSettled(this.loading.values())
     await Promise.all([...this.open.keys()].map((docName) => this.unload(docName)))
   }

@@ -309,7 +309,7 @@ export class Room implements RelaySink {
   }
 
   /**
-   * The doc's state for the store to compact from (LiveStateSource): free when held encoded,
+   * The doc's state for the store to compact from (storage/live-state.ts): free when held encoded,
    * one encode of a live doc up to LIVE_COMPACTION_MAX_BYTES; a bigger live doc is left to
    * the worker pool's compaction from the log (its encode would stall the event loop).
    */

@@ -11,11 +11,17 @@ import type { LiveStateSource } from './doc-store.js'
 /** Anything holding an open doc: a Room. Its doc must be gc'd (`new Y.Doc({ gc: true })`). */
 export interface LiveDocHolder {
   readonly doc: Y.Doc
+  /**
+   * The holder's own answer, preferred when present: a Room answers with its encoded state
+   * when it holds no Y.Doc (reading `doc` would build one), and undefined for a big live doc.
+   */
+  compactionState?(): Uint8Array | undefined
 }
 
 export function liveStateOf(lookup: (docName: string) => LiveDocHolder | undefined): LiveStateSource {
   return (docName) => {
     const holder = lookup(docName)
+    if (holder?.compactionState) return holder.compactionState()
     return holder?.doc.gc ? Y.encodeStateAsUpdate(holder.doc) : undefined
   }
 }
