@@ -18,6 +18,7 @@ import type { Logger } from './observability/logger.js'
 import type { Metrics } from './observability/metrics.js'
 import { storeObserver } from './observability/store-observer.js'
 import { createRelayFromConfig } from './relay/create-relay.js'
+import { NullRelay } from './relay/null-relay.js'
 import type { RedisRelayTuning } from './relay/redis-stream-relay.js'
 import type { Relay } from './relay/relay.js'
 import { LevelDocStore } from './storage/level-doc-store.js'
@@ -27,8 +28,8 @@ export interface Adapters {
   /** One pool of worker threads for loading and compacting docs and validating big messages. */
   readonly workers: WorkerPool
   readonly store: LevelDocStore
-  /** Undefined standalone (no REDIS_URL / REDIS_CLUSTER_NODES) and offline. */
-  readonly relay: Relay | undefined
+  /** A NullRelay standalone (no REDIS_URL / REDIS_CLUSTER_NODES) and offline. */
+  readonly relay: Relay
   /** Closes the relay, the store, then the pool. Idempotent. */
   close(): Promise<void>
 }
@@ -61,7 +62,7 @@ export function createAdapters(
 ): Adapters {
   const workers = new WorkerPool(Math.max(1, availableParallelism() - 1))
   let store: LevelDocStore
-  let relay: Relay | undefined
+  let relay: Relay = new NullRelay()
   if ('offline' in options) {
     store = new LevelDocStore(config.dataDir, {
       pool: workers,
@@ -92,7 +93,7 @@ export function createAdapters(
     relay,
     close() {
       closing ??= (async () => {
-        await relay?.close()
+        await relay.close()
         await store.close()
         await workers.close()
       })()

@@ -127,7 +127,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   store.useLiveState(liveStateOf((docName) => registry.get(docName)))
   // After Redis lost its data the relay re-publishes what this disk holds for docs not
   // open here; a doc loaded only for that is not kept cached.
-  relay?.attachStoredDocs?.({
+  relay.attachStoredDocs({
     async *names() {
       for await (const stats of store.listDocs()) yield stats.docName
     },
@@ -209,7 +209,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (closing) return Promise.reject(new YwsError('YWS_ERR_CLOSED'))
     opening ??= (async () => {
       await store.open()
-      await relay?.start()
+      await relay.start()
       await wired.start()
     })()
     return opening
@@ -280,7 +280,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
         )
       }
-      const mode = relay ? 'cluster' : 'standalone'
+      const mode = relay.mode
       logger.info(
         { host: config.host, port, adminPort, dataDir: config.dataDir, mode },
         `listening on ws://${config.host}:${port}`,

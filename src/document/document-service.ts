@@ -43,7 +43,7 @@ export const ADMIN_USER: HookUser = Object.freeze({ id: 'admin' })
 export interface DocumentServiceDeps {
   readonly registry: RoomRegistry
   readonly store: DocStore
-  readonly relay: Relay | undefined
+  readonly relay: Relay
   readonly pool: WorkerPool
   readonly logger: Logger
   /** Closes this instance's connections to the doc with 4404; returns how many. */
@@ -73,11 +73,9 @@ export class DocumentService {
     // Loading made the store track the doc; nothing keeps it open, so forget it again.
     if (!this.deps.registry.get(docName)) this.deps.store.evict(docName)
     if (stored.snapshotBytes > 0 || stored.logEntries > 0) updates.push(stored.update)
-    if (this.deps.relay?.peekDoc) {
-      for (const update of await this.deps.relay.peekDoc(docName)) {
-        // Redis content is peer data: a bad entry is skipped (the relay reports it when it reads it).
-        if (validateUpdate(update) === undefined) updates.push(update)
-      }
+    for (const update of await this.deps.relay.peekDoc(docName)) {
+      // Redis content is peer data: a bad entry is skipped (the relay reports it when it reads it).
+      if (validateUpdate(update) === undefined) updates.push(update)
     }
     if (updates.length === 0) return undefined
     return updates.length === 1 ? updates[0] : this.deps.pool.merge(updates)
@@ -106,17 +104,17 @@ export class DocumentService {
    */
   async delete(docName: string, user: HookUser = ADMIN_USER): Promise<{ closed: number } | undefined> {
     // Checked before anything is closed: a delete that cannot reach the cluster changes nothing.
-    if (this.deps.relay && !this.deps.relay.connected) {
+    if (!this.deps.relay.connected) {
       throw new ClusterUnavailableError('Redis is unreachable: a delete must reach every instance; retry')
     }
     if ((await this.read(docName)) === undefined) return undefined
     const task = (async () => {
       const closed = await this.unloadHere(docName)
-      const generation = this.deps.relay?.deleteDoc
-        ? await this.deps.relay.deleteDoc(docName)
-        : (await this.deps.store.generation(docName)) + 1
+      // 0: no shared state (standalone): the store's next generation.
+      const shared = await this.deps.relay.deleteDoc(docName)
+      const generation = shared > 0 ? shared : (await this.deps.store.generation(docName)) + 1
       await this.deps.store.deleteDoc(docName, generation)
-      this.deps.relay?.broadcastControl?.({ type: 'delete', doc: docName, generation })
+      this.deps.relay.broadcastControl({ type: 'delete', doc: docName, generation })
       this.deps.logger.info({ doc: docName, generation, closed }, 'document deleted')
       return closed
     })()
@@ -137,7 +135,7 @@ export class DocumentService {
         await this.deps.store.deleteDoc(docName, generation)
       }
       // This instance's last relay entries (sent before its room closed) go too; only its own.
-      await this.deps.relay?.clearDoc?.(docName)
+      await this.deps.relay.clearDoc(docName)
       this.deps.logger.info({ doc: docName, generation, closed }, 'document deleted by another instance')
     })()
     return this.track(docName, task)
@@ -150,7 +148,7 @@ export class DocumentService {
    */
   readonly gate = async (docName: string): Promise<void> => {
     await this.deleting.get(docName)
-    if (!this.deps.relay?.docGeneration || !this.deps.relay.connected) return
+    if (!this.deps.relay.connected) return
     let clusterGeneration: number
     try {
       clusterGeneration = await this.deps.relay.docGeneration(docName)

@@ -22,7 +22,7 @@ import type { WsGateway } from '../transport/ws-gateway.js'
 export interface OperatorParts {
   readonly registry: RoomRegistry
   readonly store: DocStore & { readonly isOpen: boolean }
-  readonly relay: Relay | undefined
+  readonly relay: Relay
   readonly gateway: Pick<WsGateway, 'closeWhere'>
   readonly documents: Pick<DocumentService, 'deletedElsewhere'>
   readonly revocations: RevocationList
@@ -38,17 +38,17 @@ export class InstanceOperator implements AdminActions {
 
   readonly health: HealthSource = {
     isReady: () => this.parts.store.isOpen && !this.draining,
-    relayConnected: () => this.parts.relay?.connected ?? true,
+    relayConnected: () => this.parts.relay.connected,
     readinessDetail: () => ({
       storage: this.parts.store.isOpen,
-      relay: this.parts.relay?.connected ?? true,
+      relay: this.parts.relay.connected,
       draining: this.draining,
     }),
   }
 
   constructor(private readonly parts: OperatorParts) {
     // Standalone needs no relay; the Redis relay keeps this gauge current itself.
-    if (!parts.relay) parts.metrics.relayConnected.set(1)
+    if (parts.relay.mode === 'standalone') parts.metrics.relayConnected.set(1)
   }
 
   /** Acts on what other instances broadcast (revoke, evict, delete) and on docs deleted elsewhere. */
@@ -58,7 +58,7 @@ export class InstanceOperator implements AdminActions {
       documents
         .deletedElsewhere(doc, generation)
         .catch((error: unknown) => logger.error({ doc, err: error }, 'cluster delete failed'))
-    relay?.onControl?.((message: ControlMessage) => {
+    relay.onControl((message: ControlMessage) => {
       switch (message.type) {
         case 'revoke':
           this.revokeLocally(message)
@@ -73,7 +73,7 @@ export class InstanceOperator implements AdminActions {
           return
       }
     })
-    relay?.onDocDeleted?.((docName, generation) => void deletedElsewhere(docName, generation))
+    relay.onDocDeleted((docName, generation) => void deletedElsewhere(docName, generation))
   }
 
   /**
@@ -143,12 +143,12 @@ export class InstanceOperator implements AdminActions {
   }
 
   async evict(doc: string): Promise<number> {
-    this.parts.relay?.broadcastControl?.({ type: 'evict', doc })
+    this.parts.relay.broadcastControl({ type: 'evict', doc })
     return this.evictLocally(doc)
   }
 
   async revoke(target: { doc?: string; sub?: string }): Promise<number> {
-    this.parts.relay?.broadcastControl?.({ type: 'revoke', ...target })
+    this.parts.relay.broadcastControl({ type: 'revoke', ...target })
     return this.revokeLocally(target)
   }
 

@@ -1,5 +1,5 @@
 /**
- * Picks the relay for a config: none standalone; Redis Streams when REDIS_URL is set (one
+ * Picks the relay for a config: a NullRelay standalone; Redis Streams when REDIS_URL is set (one
  * blocking multi-stream reader) or REDIS_CLUSTER_NODES is set (Redis Cluster: doorbells and
  * non-blocking reads, see cluster-stream-reader.ts and docs/cluster.md).
  */
@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
 import { ClusterStreamReader } from './cluster-stream-reader.js'
+import { NullRelay } from './null-relay.js'
 import {
   DEFAULT_RELAY_TUNING,
   type FollowerContext,
@@ -77,7 +78,7 @@ const READER_TIMEOUT_MARGIN_MS = 5000
 export function createRelayFromConfig(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; workers: WorkerPool; tuning?: Partial<RedisRelayTuning> },
-): Relay | undefined {
+): Relay {
   const timeouts = commandTimeouts(deps.tuning)
   const common = {
     instanceId: config.instanceId,
@@ -110,7 +111,7 @@ export function createRelayFromConfig(
         }),
     })
   }
-  if (!config.redisUrl) return undefined
+  if (!config.redisUrl) return new NullRelay()
   const url = config.redisUrl
   const command = new Redis(url, {
     ...CONNECTION_OPTIONS,

@@ -157,6 +157,7 @@ interface Outgoing {
 }
 
 export class RedisStreamRelay implements Relay {
+  readonly mode = 'cluster'
   private readonly tuning: RedisRelayTuning
   private readonly command: RedisClient
   private readonly guard: CommandGuard

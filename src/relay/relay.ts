@@ -1,6 +1,8 @@
 /**
- * What a room needs from the cross-instance relay. Standalone instances have none; the
- * Redis Streams implementation lives beside this file. Rooms never see ioredis types.
+ * What a room needs from the cross-instance relay. Every instance has one: standalone it is
+ * a NullRelay (null-relay.ts), in a cluster a RedisStreamRelay; both live beside this file.
+ * Every method is required, so a relay cannot silently make a cluster-wide action (revoke,
+ * evict, delete) instance-local by leaving it out. Rooms never see ioredis types.
  */
 
 import type { StoredDocs } from './republisher.js'
@@ -38,8 +40,17 @@ export interface RoomRelay {
   leave(): Promise<void>
 }
 
+/** The membership of a room that has none (not yet joined, destroyed, or standalone). */
+export const DETACHED_ROOM_RELAY: RoomRelay = Object.freeze({
+  publishUpdate: () => undefined,
+  publishAwareness: () => undefined,
+  leave: () => Promise.resolve(),
+})
+
 export interface Relay {
-  /** true while the relay is reachable (readiness). */
+  /** 'standalone': no other instance shares this relay (NullRelay); 'cluster': others may. */
+  readonly mode: 'standalone' | 'cluster'
+  /** true while the relay is reachable (readiness); always true standalone. */
   readonly connected: boolean
   start(): Promise<void>
   /**
@@ -49,26 +60,29 @@ export interface Relay {
    */
   join(sink: RelaySink): Promise<RoomRelay>
   /** Sends `message` to every other instance (best effort: not retried while Redis is away). */
-  broadcastControl?(message: ControlMessage): void
+  broadcastControl(message: ControlMessage): void
   /**
    * Gives the relay this instance's stored docs, so that after Redis lost its data it can
    * re-publish the docs nobody has open here (promise 3).
    */
-  attachStoredDocs?(docs: StoredDocs): void
+  attachStoredDocs(docs: StoredDocs): void
   /** Registers the handler for control messages from other instances. */
-  onControl?(handler: (message: ControlMessage) => void): void
+  onControl(handler: (message: ControlMessage) => void): void
   /**
    * Registers the handler for a doc found deleted by a resync (its deletion generation grew
    * since the room joined): the safety net for an instance that missed the control message.
    */
-  onDocDeleted?(handler: (docName: string, generation: number) => void): void
+  onDocDeleted(handler: (docName: string, generation: number) => void): void
   /** Every update the cluster's shared state holds for a doc, without joining it (document API). */
-  peekDoc?(docName: string): Promise<Uint8Array[]>
-  /** Removes the doc's shared state under a new deletion generation; returns that generation. */
-  deleteDoc?(docName: string): Promise<number>
+  peekDoc(docName: string): Promise<Uint8Array[]>
+  /**
+   * Removes the doc's shared state under a new deletion generation; returns that generation,
+   * or 0 when there is no shared state (standalone: the caller takes its store's next one).
+   */
+  deleteDoc(docName: string): Promise<number>
   /** Removes this instance's update entries of the doc (its late relay entries, after it unloaded a deleted doc). */
-  clearDoc?(docName: string): Promise<void>
+  clearDoc(docName: string): Promise<void>
   /** The doc's deletion generation in the shared state (0: never deleted). */
-  docGeneration?(docName: string): Promise<number>
+  docGeneration(docName: string): Promise<number>
   close(): Promise<void>
 }

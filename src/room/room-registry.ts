@@ -33,7 +33,7 @@ interface Entry {
 
 export interface RoomRegistryOptions {
   readonly store: DocStore
-  readonly relay: Relay | undefined
+  readonly relay: Relay
   readonly metrics: Metrics
   readonly logger: Logger
   readonly maxDocBytes: number
@@ -154,7 +154,7 @@ export class RoomRegistry {
     await this.options.beforeLoad?.(docName)
     const room = await Room.open(docName, this.roomDeps)
     try {
-      if (this.options.relay) room.attachRelay(await this.options.relay.join(room))
+      room.attachRelay(await this.options.relay.join(room))
       if (this.options.afterLoad) await this.options.afterLoad(room)
     } catch (error) {
       await room.destroy()

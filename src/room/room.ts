@@ -23,7 +23,7 @@ import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../protocol/messages.js'
-import type { RelaySink, RoomRelay } from '../relay/relay.js'
+import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
@@ -81,7 +81,7 @@ export class Room implements RelaySink {
   private readonly changeHooks: ChangeHookQueue<RoomChange> | undefined
   private readonly firstSync: FirstSyncSource
   private readonly sizeBudget: DocSizeBudget
-  private relay: RoomRelay | undefined
+  private relay: RoomRelay = DETACHED_ROOM_RELAY
   /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
   private receiving: Uint8Array[] | undefined
   private destroyed = false
@@ -99,7 +99,7 @@ export class Room implements RelaySink {
     // Presence only needs a client id: its own doc, so the room's content can be dropped.
     this.presence = new RoomAwareness(new Y.Doc(), {
       connections: this.connections,
-      publish: (update) => this.relay?.publishAwareness(update),
+      publish: (update) => this.relay.publishAwareness(update),
       onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
     })
     this.changeHooks = deps.onChange && new ChangeHookQueue(deps.onChange)
@@ -277,7 +277,7 @@ export class Room implements RelaySink {
       if (connection !== origin) connection.send(message, 'update')
     }
     this.deps.store.append(this.docName, update)
-    if (origin !== RELAY_ORIGIN) this.relay?.publishUpdate(update)
+    if (origin !== RELAY_ORIGIN) this.relay.publishUpdate(update)
     if (this.changeHooks) {
       const hooks = this.changeHooks.report({
         room: this,
@@ -331,9 +331,9 @@ export class Room implements RelaySink {
     if (this.destroyed) return
     this.destroyed = true
     const relay = this.relay
-    this.relay = undefined
+    this.relay = DETACHED_ROOM_RELAY
     this.content.destroy()
     this.presence.destroy()
-    await relay?.leave()
+    await relay.leave()
   }
 }

@@ -6,6 +6,7 @@ import { generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
+import { NullRelay } from '../../src/relay/null-relay.js'
 import type { Relay, RelaySink, RoomRelay } from '../../src/relay/relay.js'
 import { connectClient, connectSynced } from '../helpers/clients.js'
 import { rawUpgrade } from '../helpers/http.js'
@@ -146,16 +147,15 @@ describe('read mode', () => {
   /** Records what a room publishes to the relay (a real Relay implementation, in-process). */
   function recordingRelay() {
     const published: Uint8Array[] = []
-    const relay: Relay = {
-      connected: true,
-      start: async () => undefined,
-      close: async () => undefined,
-      join: async (_sink: RelaySink): Promise<RoomRelay> => ({
-        publishUpdate: (update) => published.push(update),
-        publishAwareness: () => undefined,
-        leave: async () => undefined,
-      }),
-    }
+    const relay: Relay = new (class extends NullRelay {
+      override join(_sink: RelaySink): Promise<RoomRelay> {
+        return Promise.resolve({
+          publishUpdate: (update) => published.push(update),
+          publishAwareness: () => undefined,
+          leave: async () => undefined,
+        })
+      }
+    })()
     return { relay, published }
   }
 
