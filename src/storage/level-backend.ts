@@ -117,14 +117,27 @@ export class LevelBackend implements StoreBackend {
     return { snapshot, log }
   }
 
-  writeBatch(entries: readonly LogWrite[]): Promise<void> {
-    const ops = new Array<{ type: 'put'; key: string; value: Uint8Array }>(entries.length)
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!
-      const key = `${DOC_PREFIX}${entry.docName}${SEP}l${this.bootId}${entry.seq.toString(16).padStart(8, '0')}`
-      ops[i] = { type: 'put', key, value: entry.value }
+  /**
+   * A chained batch hands each entry to LevelDB's native WriteBatch as it goes; the array
+   * form clones every operation object first (abstract-level #arrayBatch). 350-entry
+   * batches over 200 docs: 2.7-2.85 -> 2.0-2.6 us of CPU per entry, 4.9-6.1 -> 3.5-4.3 us on
+   * the main thread (3 runs each, 1 core, loaded box). Atomic like the array form.
+   */
+  async writeBatch(entries: readonly LogWrite[]): Promise<void> {
+    const batch = this.db.batch()
+    const log = `${SEP}l${this.bootId}`
+    try {
+      for (const entry of entries) {
+        batch.put(
+          `${DOC_PREFIX}${entry.docName}${log}${entry.seq.toString(16).padStart(8, '0')}`,
+          entry.value,
+        )
+      }
+    } catch (error) {
+      await batch.close()
+      throw error
     }
-    return this.db.batch(ops)
+    await batch.write()
   }
 
   commitCompaction(docName: string, snapshot: Uint8Array, merged: readonly StoredLogEntry[]): Promise<void> {
