@@ -82,6 +82,14 @@ export class DocumentService {
   }
 
   /**
+   * Whether any part of the cluster holds the doc (an open room here, or state on disk or in
+   * Redis), found without opening a room: a request about an unknown doc must change nothing.
+   */
+  async exists(docName: string): Promise<boolean> {
+    return this.deps.registry.get(docName) !== undefined || (await this.read(docName)) !== undefined
+  }
+
+  /**
    * Applies a validated update to the doc through its room: connected editors see it, it is
    * stored (on disk when this resolves, unless `flush: false`) and relayed.
    * @throws DocumentTooLargeError (nothing applied), TooManyDocsError (no room could be opened)

@@ -187,7 +187,8 @@ export class HistoryService {
   }
 }
 
-function labelProblem(label: unknown): string | undefined {
+/** Why `label` cannot label a checkpoint, or undefined when it can (absent is fine). */
+export function labelProblem(label: unknown): string | undefined {
   if (label === undefined) return undefined
   if (typeof label !== 'string' || label.trim() === '') return 'label must be a non-empty string'
   if (label.length > MAX_LABEL_LENGTH) return `label must be at most ${MAX_LABEL_LENGTH} characters`

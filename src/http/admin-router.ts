@@ -4,7 +4,7 @@
  * separate secret compared in constant time, not a JWT.
  *
  * The table (admin-routes.ts, document-routes.ts) is the one source of truth: matching, the
- * 404 for anything else, the `action` label of `yws_admin_requests_total` and the docs-sync
+ * 405 (with `Allow`) for a known path asked with another method, the 404 for anything else, the `action` label of `yws_admin_requests_total` and the docs-sync
  * test all derive from it, so a route is written once.
  *
  * A pattern is a path of literal segments and `<param>` segments; a `<param>` matches exactly
@@ -104,6 +104,12 @@ export function matchRoute(routes: readonly AdminRoute[], method: string, path: 
   return { match: { route: best.route, params } }
 }
 
+/** The methods some route of the table serves at `path` (for a 405's `Allow`), in table order. */
+export function allowedMethods(routes: readonly AdminRoute[], path: string): string[] {
+  const methods = [...new Set(routes.map((route) => route.method))]
+  return methods.filter((method) => matchRoute(routes, method, path) !== undefined)
+}
+
 /** The HTTP handler for a route table (mounted on PORT, or on ADMIN_PORT alone). */
 export function adminRouter(
   adminToken: string | undefined,
@@ -138,7 +144,15 @@ export function adminRouter(
       return true
     }
     if (!lookup) {
-      sendJson(response, 404, { error: `no admin action ${request.method} ${path}` })
+      const allowed = allowedMethods(routes, path)
+      if (allowed.length === 0) {
+        sendJson(response, 404, { error: `no admin action ${request.method} ${path}` })
+        return true
+      }
+      response.setHeader('Allow', allowed.join(', '))
+      sendJson(response, 405, {
+        error: `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`,
+      })
       return true
     }
     if ('error' in lookup) {

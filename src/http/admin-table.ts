@@ -16,5 +16,10 @@ export interface AdminRouteDeps {
 }
 
 export function adminRouteTable(deps: AdminRouteDeps): AdminRoute[] {
-  return [...operatorRoutes(deps.operator), ...documentRoutes(deps.documents), ...historyRoutes(deps.history)]
+  const exists = (docName: string) => deps.documents.documents.exists(docName)
+  return [
+    ...operatorRoutes(deps.operator),
+    ...documentRoutes(deps.documents),
+    ...historyRoutes(deps.history, exists),
+  ]
 }

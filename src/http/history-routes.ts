@@ -9,12 +9,19 @@
  *
  * Everything is validated before anything happens: a bad name, id, label or body changes
  * nothing. Unknown doc or version: 404; a version that is not a past state of the doc: 409.
+ * Whether the doc exists is asked before any room is opened: a checkpoint of an unknown doc
+ * used to load an empty room and leave it open (listed, served) until ROOM_IDLE_MS.
  */
 
 import { docNameProblem } from '../doc-name.js'
 import { docJsonView } from '../document/shared-types.js'
 import { CHECKPOINT_ID, type CheckpointMeta, type HistoryPruneResult } from '../history/checkpoint-store.js'
-import { BadLabelError, NoSuchDocError, NoSuchVersionError } from '../history/history-service.js'
+import {
+  BadLabelError,
+  labelProblem,
+  NoSuchDocError,
+  NoSuchVersionError,
+} from '../history/history-service.js'
 import { NotAnAncestorError } from '../history/restore-update.js'
 import { TooManyDocsError } from '../room/room-registry.js'
 import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
@@ -63,14 +70,23 @@ async function answer(response: Parameters<AdminRoute['run']>[1], work: () => Pr
   }
 }
 
-export function historyRoutes(history: HistoryActions): AdminRoute[] {
+/** Whether any part of the cluster holds the doc; never opens a room. */
+export type DocExists = (docName: string) => Promise<boolean>
+
+const noSuchDoc = (doc: string) => ({ error: `no document ${doc}` })
+
+export function historyRoutes(history: HistoryActions, exists: DocExists): AdminRoute[] {
   return [
     defineRoute<string>({
       method: 'GET',
       pattern: '/admin/docs/<doc>/versions',
-      summary: 'versions (checkpoints) of a doc on this instance, newest first',
+      summary: 'versions (checkpoints) of a doc on this instance, newest first; 404 for an unknown doc',
       parse: ({ params }) => docParam(params),
-      run: async (doc, response) => sendJson(response, 200, await history.list(doc)),
+      run: async (doc, response) => {
+        const versions = await history.list(doc)
+        if (versions.length === 0 && !(await exists(doc))) return sendJson(response, 404, noSuchDoc(doc))
+        sendJson(response, 200, versions)
+      },
     }),
     defineRoute<{ doc: string; label: unknown }>({
       method: 'POST',
@@ -81,10 +97,13 @@ export function historyRoutes(history: HistoryActions): AdminRoute[] {
         if (!doc.ok) return doc
         const body = await readJson(request)
         if (!body.ok) return refuse(400, body.error)
+        const problem = labelProblem(body.value.label)
+        if (problem) return refuse(400, problem)
         return accept({ doc: doc.input, label: body.value.label })
       },
       run: ({ doc, label }, response) =>
         answer(response, async () => {
+          if (!(await exists(doc))) return sendJson(response, 404, noSuchDoc(doc))
           const meta = await history.checkpoint(doc, { label })
           sendJson(response, 201, { id: meta.id })
         }),
@@ -135,8 +154,13 @@ export function historyRoutes(history: HistoryActions): AdminRoute[] {
           return refuse(400, 'dryRun must be a boolean')
         return accept({ doc: doc.input, keep: keep as number | undefined, dryRun: dryRun === true })
       },
-      run: async ({ doc, keep, dryRun }, response) =>
-        sendJson(response, 200, await history.prune(doc, keep, dryRun)),
+      run: async ({ doc, keep, dryRun }, response) => {
+        const result = await history.prune(doc, keep, dryRun)
+        // Pruning reads and deletes checkpoints only; nothing to prune and no doc is a 404.
+        if (result.kept.versions + result.pruned.versions === 0 && !(await exists(doc)))
+          return sendJson(response, 404, noSuchDoc(doc))
+        sendJson(response, 200, result)
+      },
     }),
   ]
 }

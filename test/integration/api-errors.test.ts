@@ -92,3 +92,81 @@ describe('an update with trailing bytes is refused on every way in (bugs brief 3
     expect(stored.logEntries + stored.snapshotBytes).toBe(0)
   })
 })
+
+describe('a request about an unknown doc changes nothing (bugs brief 2, 4)', () => {
+  const VERSION = '0miwz3k2a1f0c9e'
+  const calls: [string, string, unknown, number][] = [
+    ['GET', '', undefined, 404],
+    ['DELETE', '', undefined, 404],
+    ['GET', '/versions', undefined, 404],
+    ['POST', '/versions', {}, 404],
+    ['POST', '/versions', { label: 'v1' }, 404],
+    ['GET', `/versions/${VERSION}`, undefined, 404],
+    ['GET', `/versions/${VERSION}?format=json`, undefined, 404],
+    ['POST', `/versions/${VERSION}/restore`, undefined, 404],
+    ['POST', '/versions/prune', {}, 404],
+    ['POST', '/versions/prune', { keep: 1, dryRun: true }, 404],
+    // Refused input on the same doc: 400 and nothing else.
+    ['POST', '/versions', { label: '' }, 400],
+    ['GET', '/versions/not-an-id', undefined, 400],
+    ['POST', '/updates', 'not a yjs update', 400],
+    ['PUT', '', undefined, 405],
+    ['GET', '/updates', undefined, 405],
+  ]
+
+  it.each(calls)('%s /admin/docs/<unknown>%s', async (method, suffix, body, status) => {
+    const server = await standalone()
+    const response = await httpRequest(server.port, `/admin/docs/ghost${suffix}`, {
+      method,
+      headers: ADMIN,
+      ...(body !== undefined ? { body } : {}),
+    })
+    expect(response.status).toBe(status)
+    expect(response.json().error).toEqual(expect.any(String))
+    await expectUntouched(server, 'ghost')
+  })
+
+  it('operator routes naming an unknown doc open nothing either', async () => {
+    const server = await standalone()
+    for (const path of ['/admin/compact', '/admin/evict', '/admin/revoke']) {
+      const response = await httpRequest(server.port, path, {
+        method: 'POST',
+        headers: ADMIN,
+        body: { doc: 'ghost' },
+      })
+      expect(response.status).toBe(200)
+    }
+    await expectUntouched(server, 'ghost')
+  })
+
+  it('GET versions of a doc that exists but has none is 200 []; the 404s name the doc', async () => {
+    const server = await standalone()
+    const posted = await postBytes(server.port, '/admin/docs/real/updates', textUpdate('hi'))
+    expect(posted.status).toBe(200)
+    const versions = await httpRequest(server.port, '/admin/docs/real/versions', { headers: ADMIN })
+    expect(versions.status).toBe(200)
+    expect(versions.json()).toEqual([])
+    const ghost = await httpRequest(server.port, '/admin/docs/ghost/versions', { headers: ADMIN })
+    expect(ghost.json()).toEqual({ error: 'no document ghost' })
+  })
+
+  it('a wrong method on a known admin path is 405 with Allow, from the route table', async () => {
+    const server = await standalone()
+    const cases: [string, string, string][] = [
+      ['POST', '/admin/docs', 'GET'],
+      ['GET', '/admin/flush', 'POST'],
+      ['PUT', '/admin/docs/a', 'GET, DELETE'],
+      ['DELETE', '/admin/docs/a/versions', 'GET, POST'],
+    ]
+    for (const [method, path, allow] of cases) {
+      const response = await httpRequest(server.port, path, { method, headers: ADMIN })
+      expect(response.status).toBe(405)
+      expect(response.headers.allow).toBe(allow)
+    }
+    expect((await httpRequest(server.port, '/admin/nothing', { method: 'GET', headers: ADMIN })).status).toBe(
+      404,
+    )
+    // Without the token a wrong method is still just 401: the table is not shown to strangers.
+    expect((await httpRequest(server.port, '/admin/flush', { method: 'GET' })).status).toBe(401)
+  })
+})

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { matchRoute, routeKey } from '../../src/http/admin-router.js'
+import { allowedMethods, matchRoute, routeKey } from '../../src/http/admin-router.js'
 import { type AdminRouteDeps, adminRouteTable } from '../../src/http/admin-table.js'
 
 // The table is only inspected (method, pattern), never run: no part of the app is needed.
@@ -31,5 +31,15 @@ describe('admin route table', () => {
     expect(match('POST', '/admin/docs')).toBeUndefined()
     expect(match('GET', '/admin/docs/../drain')).toBeUndefined()
     expect(match('POST', '/admin/drain/')).toBeUndefined()
+  })
+
+  it('names the methods a known path serves (405 Allow), none for an unknown path', () => {
+    expect(allowedMethods(table, '/admin/docs')).toEqual(['GET'])
+    expect(allowedMethods(table, '/admin/flush')).toEqual(['POST'])
+    expect(allowedMethods(table, '/admin/docs/a')).toEqual(['GET', 'DELETE'])
+    expect(allowedMethods(table, '/admin/docs/a/versions')).toEqual(['GET', 'POST'])
+    expect(allowedMethods(table, '/admin/docs/a/updates')).toEqual(['POST'])
+    expect(allowedMethods(table, '/admin/nope')).toEqual([])
+    expect(allowedMethods(table, '/admin/docs/a/b/c/d')).toEqual([])
   })
 })
