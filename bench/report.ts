@@ -41,6 +41,8 @@ export interface TargetMeta {
   id: string
   protocol: string
   version: string
+  /** The bare relay floor: compared as "ours ÷ floor", never counted as a peer. */
+  floor?: boolean
   skipped?: string
 }
 
@@ -92,9 +94,24 @@ function cell(run: TargetRun | undefined, key: string): string {
   return s.n > 1 && s.min !== s.max ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(s.median)
 }
 
+const median = (run: TargetRun | undefined, key: string): number | undefined =>
+  run?.status === 'ok' ? run.summary[key]?.median : undefined
+
+/** The peer with the best median for a metric (ties: the first). */
+function bestPeer(v: VariantRun, peers: string[], m: MetricDef): string | undefined {
+  let best: string | undefined
+  for (const p of peers) {
+    const x = median(v.byTarget[p], m.key)
+    if (x === undefined) continue
+    const b = best === undefined ? undefined : median(v.byTarget[best], m.key)!
+    if (b === undefined || (m.better === 'lower' ? x < b : x > b)) best = p
+  }
+  return best
+}
+
 function ratio(ours: TargetRun | undefined, peer: TargetRun | undefined, m: MetricDef): string {
-  const a = ours?.status === 'ok' ? ours.summary[m.key]?.median : undefined
-  const b = peer?.status === 'ok' ? peer.summary[m.key]?.median : undefined
+  const a = median(ours, m.key)
+  const b = median(peer, m.key)
   if (a === undefined || b === undefined || b === 0) return 'n/a'
   const r = a / b
   const better = m.better === 'lower' ? r < 1 : r > 1
@@ -104,17 +121,27 @@ function ratio(ours: TargetRun | undefined, peer: TargetRun | undefined, m: Metr
 /** Markdown tables for every scenario variant. */
 export function markdownTables(result: RunResult): string {
   const targets = result.meta.targets.map((t) => t.id)
+  const floors = result.meta.targets.filter((t) => t.floor).map((t) => t.id)
   // Ratio columns only when ours was selected (it may still be skipped: then they read n/a).
-  const peers = targets.includes('ours') ? targets.filter((t) => t !== 'ours') : []
+  const withOurs = targets.includes('ours')
+  const peers = withOurs ? targets.filter((t) => t !== 'ours' && !floors.includes(t)) : []
+  const floorCols = withOurs ? floors : []
   const lines: string[] = []
   for (const sc of result.scenarios) {
     lines.push(`### ${sc.title}`, '', sc.method, '')
     for (const v of sc.variants) {
       lines.push(
-        `**${v.label}** — median over repetitions (min–max). Ratio = ours ÷ peer; ✓ = ours better.`,
+        `**${v.label}** — median over repetitions (min–max). Ratio = ours ÷ peer; ✓ = ours better. Best peer = the peer with the better median for that row; floor = the bare relay.`,
         '',
       )
-      const header = ['metric', ...targets, ...peers.map((p) => `ours ÷ ${p}`)]
+      const best = peers.length > 1 ? ['ours ÷ best peer'] : []
+      const header = [
+        'metric',
+        ...targets,
+        ...peers.map((p) => `ours ÷ ${p}`),
+        ...best,
+        ...floorCols.map((f) => `ours ÷ floor (${f})`),
+      ]
       lines.push(
         `| ${header.join(' | ')} |`,
         `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
@@ -124,6 +151,11 @@ export function markdownTables(result: RunResult): string {
           `${m.label} (${m.unit}, ${m.better} is better)`,
           ...targets.map((t) => cell(v.byTarget[t], m.key)),
           ...peers.map((p) => ratio(v.byTarget.ours, v.byTarget[p], m)),
+          ...best.map(() => {
+            const b = bestPeer(v, peers, m)
+            return b ? `${ratio(v.byTarget.ours, v.byTarget[b], m)} (${b})` : 'n/a'
+          }),
+          ...floorCols.map((f) => ratio(v.byTarget.ours, v.byTarget[f], m)),
         ]
         lines.push(`| ${row.join(' | ')} |`)
       }
@@ -238,16 +270,25 @@ export function charts(result: RunResult): Record<string, string> {
       val(lat, 'p99'),
       true,
     )
-  const tp = pick(['throughput'], 'sustained')
+  const tp = pick(['throughput'], 'deliveredAny')
+  const tpCharts: Array<[string, string, string]> = [
+    ['throughput.svg', 'delivered', 'Max delivered updates/s, durable, p99 ≤ 100 ms'],
+    [
+      'throughput-latency-only.svg',
+      'deliveredAny',
+      'Max delivered updates/s, p99 ≤ 100 ms, durability not required (floor included)',
+    ],
+  ]
   if (tp.length)
-    out['throughput.svg'] = barChart(
-      'Sustained edits/s with p99 ≤ 100 ms',
-      'edits/s',
-      tp.map((r) => r.label),
-      targets,
-      val(tp, 'sustained'),
-      false,
-    )
+    for (const [file, key, title] of tpCharts)
+      out[file] = barChart(
+        title,
+        'updates/s',
+        tp.map((r) => r.label),
+        targets,
+        val(tp, key),
+        false,
+      )
   const cpu = pick(['fanout', 'cross-instance', 'throughput'], 'cpuPer1k')
   if (cpu.length)
     out['cpu-per-1k.svg'] = barChart(

@@ -18,16 +18,30 @@ import {
   writeOutputs,
 } from '../bench/report.js'
 import { SCENARIOS } from '../bench/scenarios/index.js'
-import { Ctx, LOAD_CPU, type Scenario, SERVER_CPU, type Size } from '../bench/scenarios/scenario.js'
+import {
+  Ctx,
+  type GenMode,
+  LOAD_CPU,
+  type RunOptions,
+  type Scenario,
+  SERVER_CPU,
+  type Size,
+} from '../bench/scenarios/scenario.js'
 import { hocuspocusTarget } from '../bench/targets/hocuspocus.js'
 import { oursTarget } from '../bench/targets/ours.js'
 import type { Target } from '../bench/targets/target.js'
+import { wsRelayTarget } from '../bench/targets/ws-relay.js'
 import { yWebsocketServerTarget } from '../bench/targets/y-websocket-server.js'
 
 const HELP = `usage: npm run bench -- [options]
   --quick                small sizes, short windows, 2 repetitions (under ~2 minutes)
   --scenario a,b         scenarios to run (default all): ${SCENARIOS.map((s) => s.id).join(', ')}
-  --target a,b           targets (default all): ours, y-websocket-server, hocuspocus
+  --target a,b           targets (default all): ours, y-websocket-server, hocuspocus, ws-relay (the floor)
+  --gen light|yjs        load generator for scenarios that can use either (default: light for
+                         throughput and fan-out; the Yjs-applying one for end-to-end scenarios)
+  --gen-procs N          light generator processes, all pinned to the load CPU (default 1)
+  --docs a,b             doc counts for the throughput scenario (default 50 quick; 50,200,1000 full)
+  --p99-limit MS         latency limit of the throughput ramp (default 100; raise it on a busy box)
   --size small|large|all sizes (default: small with --quick, all otherwise)
   --reps N               repetitions per measurement (default 2 quick, 3 full)
   --ours DIR             checkout of our server to benchmark (default: this repo)
@@ -47,6 +61,10 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-results' },
     'no-pin': { type: 'boolean', default: false },
     budget: { type: 'string' },
+    gen: { type: 'string' },
+    'gen-procs': { type: 'string' },
+    docs: { type: 'string' },
+    'p99-limit': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -64,7 +82,23 @@ const budgetS = args.budget ? Number(args.budget) : quick ? 60 : 240
 const pin = args['no-pin'] !== true
 const oursDir = resolve(args.ours ?? '.')
 
-const allTargets: Target[] = [oursTarget(oursDir), yWebsocketServerTarget(), hocuspocusTarget()]
+if (args.gen !== undefined && args.gen !== 'light' && args.gen !== 'yjs')
+  throw new Error(`--gen: ${args.gen}`)
+const runOptions: RunOptions = {
+  gen: args.gen as GenMode | undefined,
+  genProcs: args['gen-procs'] ? Number(args['gen-procs']) : 1,
+  docs: args.docs ? args.docs.split(',').map(Number) : undefined,
+  p99LimitMs: args['p99-limit'] ? Number(args['p99-limit']) : 100,
+}
+if (!(runOptions.genProcs >= 1)) throw new Error(`--gen-procs: ${args['gen-procs']}`)
+if (runOptions.docs?.some((d) => !(d >= 1))) throw new Error(`--docs: ${args.docs}`)
+
+const allTargets: Target[] = [
+  oursTarget(oursDir),
+  yWebsocketServerTarget(),
+  hocuspocusTarget(),
+  wsRelayTarget(),
+]
 const targetIds = args.target ? args.target.split(',') : allTargets.map((t) => t.id)
 for (const id of targetIds) if (!allTargets.some((t) => t.id === id)) throw new Error(`unknown target ${id}`)
 const targets = allTargets.filter((t) => targetIds.includes(t.id))
@@ -132,7 +166,13 @@ async function main(): Promise<void> {
         'seeded synthetic typist: one edit per transaction at its own cursor; 86 % insert 1 char (space ~1/6, newline ~1/60), 10 % backspace, 4 % cursor jump; a Y.Map beacon (writer id -> seq) in the same transaction',
       targets: targets.map((t) => {
         const why = t.unavailable()
-        return { id: t.id, protocol: t.protocol, version: t.version, ...(why ? { skipped: why } : {}) }
+        return {
+          id: t.id,
+          protocol: t.protocol,
+          version: t.version,
+          ...(t.floor ? { floor: true } : {}),
+          ...(why ? { skipped: why } : {}),
+        }
       }),
     },
     scenarios: [],
@@ -149,7 +189,9 @@ async function main(): Promise<void> {
     }
     result.scenarios.push(sc)
     for (const size of sizes) {
-      for (const v of scenario.variants(size, quick)) {
+      for (const v of scenario.variants(size, quick, runOptions)) {
+        // --docs gives the same variants for every size: run each once.
+        if (sc.variants.some((x) => x.label === v.label)) continue
         sc.variants.push({ label: v.label, params: v.params, byTarget: {} })
         for (const target of targets)
           tasks.push({ sc, scenario, variantIndex: sc.variants.length - 1, target })
@@ -184,10 +226,11 @@ async function main(): Promise<void> {
       run = { status: 'skipped', reason: unavailable, reps: [], summary: {}, notes: [], wallS: 0 }
     } else {
       const compact = task.target.id === 'ours' ? compactOurs : undefined
-      const ctx = new Ctx(task.target, quick, reps, `${runId}-${done}`, pin, compact)
+      const ctx = new Ctx(task.target, quick, reps, `${runId}-${done}`, pin, compact, runOptions)
       try {
         const variantSpec = { label: variant.label, params: variant.params }
-        const repsOut = await withBudget(task.scenario.run(ctx, variantSpec), budgetS * 1000, label)
+        const budget = args.budget ? budgetS : Math.max(budgetS, task.scenario.budgetS?.(quick) ?? 0)
+        const repsOut = await withBudget(task.scenario.run(ctx, variantSpec), budget * 1000, label)
         run = { status: 'ok', reps: repsOut, summary: summarize(repsOut), notes: ctx.notes, wallS: 0 }
       } catch (err) {
         const reason = (err as Error).message.split('\n').slice(0, 6).join(' | ')

@@ -67,6 +67,7 @@ export function createClient(protocol: Protocol, url: string, room: string, doc:
       destroy: () => p.destroy(),
     }
   }
+  if (protocol === 'relay') throw new Error('the bare relay has no sync: only light clients can join it')
   const p = new HocuspocusProvider({
     url,
     name: room,

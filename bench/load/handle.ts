@@ -1,20 +1,24 @@
 /** Harness-side handle on a load-generator worker process: typed request/reply over IPC. */
 import { fileURLToPath } from 'node:url'
 import { type Spawned, spawnTracked, stopProcess } from '../proc.js'
-import type { Method, Methods, Reply } from './protocol.js'
+import type { Methods, Reply } from './protocol.js'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const TSX = import.meta.resolve('tsx')
 
-export class LoadGen {
+/** Method name -> [params, result] of a worker's IPC interface. */
+type MethodTable<T> = { [K in keyof T]: [unknown, unknown] }
+
+export class LoadGen<T extends MethodTable<T> = Methods> {
   private nextId = 1
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
   private readonly proc: Spawned
   /** Called when the worker opens / closes a measured window. */
   onEvent: (event: 'measure-start' | 'measure-end') => void = () => {}
 
-  constructor(cpu: number | undefined) {
-    this.proc = spawnTracked(process.execPath, ['--max-old-space-size=4096', '--import', TSX, WORKER], {
+  /** `worker`: the script to run (default: the Yjs generator, bench/load/worker.ts). */
+  constructor(cpu: number | undefined, worker = WORKER) {
+    this.proc = spawnTracked(process.execPath, ['--max-old-space-size=4096', '--import', TSX, worker], {
       cpu,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
@@ -42,7 +46,7 @@ export class LoadGen {
   }
 
   /** Calls `method` in the worker; rejects after `timeoutMs` (the worker is then useless: stop it). */
-  call<M extends Method>(method: M, params: Methods[M][0], timeoutMs: number): Promise<Methods[M][1]> {
+  call<M extends keyof T & string>(method: M, params: T[M][0], timeoutMs: number): Promise<T[M][1]> {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -52,7 +56,7 @@ export class LoadGen {
       this.pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer)
-          resolve(v as Methods[M][1])
+          resolve(v as T[M][1])
         },
         reject: (e) => {
           clearTimeout(timer)

@@ -23,6 +23,19 @@ interface WriterLog {
   remaining: number[]
 }
 
+/** A histogram of microseconds, summarized in milliseconds. */
+export function latencySummary(h: hdr.Histogram): LatencySummary {
+  const ms = (us: number): number => Math.round(us) / 1000
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  }
+}
+
 export class Tracker {
   private readonly writers = new Map<string, WriterLog>()
   private hist = hdr.build({
@@ -79,16 +92,7 @@ export class Tracker {
 
   /** Latency in milliseconds. */
   summary(): LatencySummary {
-    const h = this.hist
-    const ms = (us: number): number => Math.round(us) / 1000
-    return {
-      count: h.totalCount,
-      p50: ms(h.getValueAtPercentile(50)),
-      p90: ms(h.getValueAtPercentile(90)),
-      p99: ms(h.getValueAtPercentile(99)),
-      max: ms(h.maxValue),
-      mean: ms(h.mean),
-    }
+    return latencySummary(this.hist)
   }
 
   /** Forgets everything (between phases), keeping memory bounded. */

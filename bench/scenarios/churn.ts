@@ -1,5 +1,5 @@
 /** Scenario 6: every client drops and reconnects at once; time until all are resynced. */
-import { type Ctx, type Metrics, type Scenario, sleep, type Variant } from './scenario.js'
+import { type Ctx, type Metrics, needsYjsClient, type Scenario, sleep, type Variant } from './scenario.js'
 
 export const churn: Scenario = {
   id: 'churn',
@@ -18,7 +18,7 @@ export const churn: Scenario = {
       ? { label: '100 clients / 20 docs', params: { clients: 100, docs: 20 } }
       : { label: '500 clients / 50 docs', params: { clients: 500, docs: 50 } },
   ],
-  skip: () => null,
+  skip: needsYjsClient,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const server = await ctx.server()
     const lg = ctx.loadGen()

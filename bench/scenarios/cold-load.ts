@@ -1,5 +1,5 @@
 /** Scenario 5: time to first sync of a doc with many stored updates, before/after compaction. */
-import type { Ctx, Metrics, Scenario, Variant } from './scenario.js'
+import { type Ctx, type Metrics, needsYjsClient, type Scenario, type Variant } from './scenario.js'
 
 export const coldLoad: Scenario = {
   id: 'cold-load',
@@ -17,7 +17,7 @@ export const coldLoad: Scenario = {
       ? { label: '10k updates', params: { edits: 10_000 } }
       : { label: '100k updates', params: { edits: 100_000 } },
   ],
-  skip: () => null,
+  skip: needsYjsClient,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const out: Metrics[] = []
     const protocol = ctx.target.protocol

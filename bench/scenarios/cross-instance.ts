@@ -6,6 +6,7 @@ import {
   latencyMetrics,
   type Metrics,
   measureTyping,
+  needsYjsClient,
   type Scenario,
   type Variant,
 } from './scenario.js'
@@ -21,7 +22,7 @@ export const crossInstance: Scenario = {
       ? { label: '10 readers', params: { readers: 10 } }
       : { label: '100 readers', params: { readers: 100 } },
   ],
-  skip: (t) => (t.supportsCluster ? null : 'no cross-instance mode'),
+  skip: (t) => needsYjsClient(t) ?? (t.supportsCluster ? null : 'no cross-instance mode'),
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const redisUrl = await ctx.redis()
     const redisPrefix = ctx.room('hp')

@@ -5,6 +5,7 @@ import {
   latencyMetrics,
   type Metrics,
   measureTyping,
+  needsYjsClient,
   type Scenario,
   type Variant,
 } from './scenario.js'
@@ -20,7 +21,7 @@ export const fanout: Scenario = {
     size === 'small'
       ? [{ label: '10 readers', params: { readers: 10 } }]
       : [100, 500].map((n) => ({ label: `${n} readers`, params: { readers: n } })),
-  skip: () => null,
+  skip: needsYjsClient,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const server = await ctx.server()
     const lg = ctx.loadGen()

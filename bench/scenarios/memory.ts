@@ -1,5 +1,5 @@
 /** Scenario 4: RSS and heap per idle connection and per loaded doc. */
-import { type Ctx, type Metrics, type Scenario, sleep, type Variant } from './scenario.js'
+import { type Ctx, type Metrics, needsYjsClient, type Scenario, sleep, type Variant } from './scenario.js'
 
 const SEED_EDITS = 2000
 const SETTLE_MS = 1000
@@ -20,7 +20,7 @@ export const memory: Scenario = {
       ? { label: '200 conns / 100 docs', params: { conns: 200, docs: 100 } }
       : { label: '1000 conns / 500 docs', params: { conns: 1000, docs: 500 } },
   ],
-  skip: () => null,
+  skip: needsYjsClient,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const out: Metrics[] = []
     const protocol = ctx.target.protocol

@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { LightGen } from '../light/handle.js'
+import type { LightRunParams } from '../light/protocol.js'
 import { LoadGen } from '../load/handle.js'
 import type { TypeParams, TypeResult } from '../load/protocol.js'
 import { canPin, freePort, type Spawned, spawnTracked, stopProcess, waitForPort } from '../proc.js'
@@ -33,10 +35,33 @@ export interface Scenario {
   /** One paragraph for the report: what is measured and how. */
   method: string
   metrics: MetricDef[]
-  variants(size: Size, quick: boolean): Variant[]
+  variants(size: Size, quick: boolean, opts: RunOptions): Variant[]
   /** Null when the target can run it, otherwise why it is skipped. */
   skip(target: Target): string | null
+  /** Wall-clock budget per variant x target in seconds, when the runner's default is too short. */
+  budgetS?(quick: boolean): number
   run(ctx: Ctx, variant: Variant): Promise<Metrics[]>
+}
+
+/** Which load generator a scenario uses where both are possible (`--gen`). */
+export type GenMode = 'light' | 'yjs'
+
+/** Options from the command line that scenarios read. */
+export interface RunOptions {
+  gen: GenMode | undefined
+  /** Light generator processes (`--gen-procs`). */
+  genProcs: number
+  /** Overrides a scenario's doc counts (`--docs`), e.g. one throughput size. */
+  docs: number[] | undefined
+  /** Latency limit of the throughput ramp (`--p99-limit`, default 100 ms). */
+  p99LimitMs: number
+}
+
+/** Skip reason for scenarios that need a Yjs client (stock providers): the floor has no sync. */
+export function needsYjsClient(target: Target): string | null {
+  return target.protocol === 'relay'
+    ? 'the bare relay floor has no sync; this scenario needs Yjs clients'
+    : null
 }
 
 export const SERVER_CPU = 0
@@ -57,7 +82,13 @@ export class Ctx {
     readonly runId: string,
     readonly pin: boolean,
     readonly compact: ((dataDir: string) => Promise<string | null>) | undefined,
+    readonly opts: RunOptions = { gen: undefined, genProcs: 1, docs: undefined, p99LimitMs: 100 },
   ) {}
+
+  /** The generator a scenario uses: `--gen` if given, else the scenario's default. */
+  gen(defaultMode: GenMode): GenMode {
+    return this.opts.gen ?? defaultMode
+  }
 
   /** Repetitions for the slow scenarios (several server restarts each): one in quick mode. */
   get heavyReps(): number {
@@ -100,6 +131,13 @@ export class Ctx {
     return lg
   }
 
+  /** Light generator processes (`--gen-procs`, or `procs`), all on the load CPU. */
+  lightGen(procs = this.opts.genProcs): LightGen {
+    const lg = new LightGen(this.loadCpu, procs)
+    this.cleanups.push(() => lg.stop())
+    return lg
+  }
+
   private redisUrl: string | undefined
   /** A Redis of our own for this context (fresh, no persistence), on the load-generator core. */
   async redis(): Promise<string> {
@@ -138,22 +176,26 @@ export interface Measured {
   rssMax: number
 }
 
-/** Runs a typing window and samples every server's probe at its start and end. */
-export async function measureTyping(
-  lg: LoadGen,
+/** Anything that announces the start and end of its measured window. */
+interface Windowed {
+  onEvent: (event: 'measure-start' | 'measure-end') => void
+}
+
+/** Runs `window` and samples every server's probe when the generator opens and closes it. */
+async function measureWindow<R extends TypeResult>(
+  gen: Windowed,
   servers: RunningServer[],
-  params: TypeParams,
-  timeoutMs: number,
-): Promise<Measured> {
+  window: () => Promise<R>,
+): Promise<Measured & { res: R }> {
   let startSamples: Promise<Awaited<ReturnType<RunningServer['sample']>>[]> | undefined
   let endSamples: typeof startSamples
-  lg.onEvent = (ev) => {
+  gen.onEvent = (ev) => {
     const s = Promise.all(servers.map((srv) => srv.sample()))
     if (ev === 'measure-start') startSamples = s
     else endSamples = s
   }
   try {
-    const res = await lg.call('type', params, timeoutMs)
+    const res = await window()
     if (!startSamples || !endSamples) throw new Error('probe samples missing')
     const [a, b] = await Promise.all([startSamples, endSamples])
     let serverCpuS = 0
@@ -168,8 +210,28 @@ export async function measureTyping(
     }
     return { res, serverCpuS, eldP99, eldMax, rssMax }
   } finally {
-    lg.onEvent = () => {}
+    gen.onEvent = () => {}
   }
+}
+
+/** A typing window of the Yjs generator. */
+export function measureTyping(
+  lg: LoadGen,
+  servers: RunningServer[],
+  params: TypeParams,
+  timeoutMs: number,
+): Promise<Measured> {
+  return measureWindow(lg, servers, () => lg.call('type', params, timeoutMs))
+}
+
+/** A typing window of the light generator (all its processes). */
+export function measureLight(
+  gen: LightGen,
+  servers: RunningServer[],
+  params: LightRunParams,
+  timeoutMs: number,
+): ReturnType<typeof measureWindow<Awaited<ReturnType<LightGen['run']>>>> {
+  return measureWindow(gen, servers, () => gen.run(params, timeoutMs))
 }
 
 /** Common latency metrics from a measured window. */

@@ -1,5 +1,13 @@
 /** Scenario 7: latency on a small doc while a big doc is loaded into the same server. */
-import { type Ctx, type Metrics, measureTyping, type Scenario, sleep, type Variant } from './scenario.js'
+import {
+  type Ctx,
+  type Metrics,
+  measureTyping,
+  needsYjsClient,
+  type Scenario,
+  sleep,
+  type Variant,
+} from './scenario.js'
 
 export const stall: Scenario = {
   id: 'stall',
@@ -18,7 +26,7 @@ export const stall: Scenario = {
   variants: (size) => [
     size === 'small' ? { label: '5 MB doc', params: { mb: 5 } } : { label: '50 MB doc', params: { mb: 50 } },
   ],
-  skip: () => null,
+  skip: needsYjsClient,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     const out: Metrics[] = []
     const protocol = ctx.target.protocol

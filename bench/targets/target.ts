@@ -6,8 +6,11 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { freePort, type Spawned, sleep, spawnTracked, stopProcess, waitFor, waitForPort } from '../proc.js'
 
-/** Wire protocol spoken by the server, which decides the client adapter. */
-export type Protocol = 'y-websocket' | 'hocuspocus'
+/**
+ * Wire protocol spoken by the server, which decides the client adapter. 'relay' is the floor:
+ * y-websocket frames forwarded as they are, no sync, so only light clients can use it.
+ */
+export type Protocol = 'y-websocket' | 'hocuspocus' | 'relay'
 
 export interface StartOptions {
   /** Persist to this directory (LevelDB). Omitted = in-memory where the server allows. */
@@ -37,6 +40,8 @@ export interface RunningServer {
   /** Asks the probe for a fresh sample (cumulative CPU, memory, event-loop delay since last sample). */
   sample(): Promise<ProbeSample>
   stop(): Promise<void>
+  /** SIGKILL: no shutdown hook runs, so only what the server already persisted survives. */
+  kill(): Promise<void>
   tail(): string
 }
 
@@ -45,6 +50,8 @@ export interface Target {
   protocol: Protocol
   version: string
   supportsCluster: boolean
+  /** The bare relay: a lower bound for latency, not a peer (reported as "ours ÷ floor"). */
+  floor?: boolean
   /** Null when runnable, otherwise why this target is skipped. */
   unavailable(): string | null
   start(opts: StartOptions): Promise<RunningServer>
@@ -135,6 +142,14 @@ export async function launchNode(
       await stopProcess(proc, 8000)
       rmSync(probeFile, { force: true })
       // Give the kernel a moment to release sockets before the next start.
+      await sleep(50)
+    },
+    async kill() {
+      if (alive()) {
+        proc.child.kill('SIGKILL')
+        await proc.exited
+      }
+      rmSync(probeFile, { force: true })
       await sleep(50)
     },
   }
