@@ -14,19 +14,8 @@ export type HookName = keyof Hooks
 export type ObserverHook = Exclude<HookName, 'onAuthenticate'>
 type ContextOf<N extends HookName> = Parameters<NonNullable<Hooks[N]>>[0]
 
-/**
- * Throw from `onAuthenticate` to refuse a connection with a status: 401 (not authenticated,
- * the default for any error) or 403 (authenticated but not allowed this document).
- */
-export class AuthenticationError extends Error {
-  override name = 'AuthenticationError'
-  constructor(
-    message = 'not authenticated',
-    readonly status: 401 | 403 = 401,
-  ) {
-    super(message)
-  }
-}
+/** Throw from `onAuthenticate` to refuse with 401 or 403 (catalogued in errors.ts). */
+export { AuthenticationError } from './errors.js'
 
 /** The HTTP status an `onAuthenticate` throw refuses with: 403 when the error says so, else 401. */
 export function refusalStatus(error: unknown): 401 | 403 {

@@ -3,11 +3,20 @@
  * nothing and reads no environment. Guide: docs/library.md.
  */
 export type { Config, LogLevel } from './config/config.js'
-export { ConfigError } from './config/config.js'
 export type { DocumentOperations } from './document-operations.js'
-export { type ErrorCode, ErrorCodes, YwsError } from './errors.js'
+export {
+  AuthenticationError,
+  ClusterUnavailableError,
+  ConfigError,
+  DocumentTooLargeError,
+  type ErrorCode,
+  ErrorCodes,
+  StoreAccessError,
+  StoreLockedError,
+  TooManyDocsError,
+  YwsError,
+} from './errors.js'
 export type { CheckpointMeta } from './history/checkpoint-store.js'
-export { AuthenticationError } from './hook-runner.js'
 export type {
   AuthenticateContext,
   AuthenticateResult,
@@ -28,7 +37,6 @@ export type {
   StoreObserver,
 } from './storage/doc-store.js'
 export { MemoryDatabase, MemoryDocStore } from './storage/memory-doc-store.js'
-export { StoreLockedError } from './storage/open-error.js'
 export type {
   ListOptions,
   LogWrite,

@@ -2,19 +2,12 @@
  * One request to a running instance's admin endpoint for the backup subcommands, with the
  * failures an operator can act on said plainly (unreachable, token refused, no endpoint).
  */
+
+import { AdminRequestError } from '../errors.js'
 import type { AdminSource } from './compact-args.js'
 
 /** The instance could not be used: unreachable, refused the token, or answered an error. */
-export class AdminRequestError extends Error {
-  override name = 'AdminRequestError'
-  constructor(
-    message: string,
-    /** The instance's JSON answer, when it sent one. */
-    readonly body?: Record<string, unknown>,
-  ) {
-    super(message)
-  }
-}
+export { AdminRequestError }
 
 /**
  * Sends the request; resolves with a 2xx response (its body unread).

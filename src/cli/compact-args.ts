@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
+import { UsageError } from '../errors.js'
 
 export const COMPACT_USAGE = `usage: yjs-cluster-server compact (--data-dir DIR | --url URL [--admin-token T]) [options]
        (in a checkout: npm run compact -- ...)
@@ -55,9 +56,7 @@ export type ParsedArgs =
   | { readonly kind: 'help' }
   | { readonly kind: 'usage-error'; readonly message: string }
 
-export class UsageError extends Error {
-  override name = 'UsageError'
-}
+export { UsageError }
 
 export function parseCompactArgs(
   argv: readonly string[],

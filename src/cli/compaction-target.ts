@@ -6,6 +6,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Adapters, offlineAdapters } from '../adapters.js'
+import { TargetUnavailableError } from '../errors.js'
 import { CheckpointStore, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
 import type { AdminSource } from './compact-args.js'
@@ -32,9 +33,7 @@ export interface CompactionTarget {
 }
 
 /** The target cannot be used at all (unreachable, token refused): stop the run, not just one doc. */
-export class TargetUnavailableError extends Error {
-  override name = 'TargetUnavailableError'
-}
+export { TargetUnavailableError }
 
 /** Docs per listing iterator: short-lived iterators let LevelDB reclaim compacted-away entries during the run. */
 const LISTING_PAGE_DOCS = 256

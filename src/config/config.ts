@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
+import { ConfigError } from '../errors.js'
 import {
   type HostPort,
   hostPortList,
@@ -106,9 +107,7 @@ export interface Config {
 }
 
 /** A setting with a bad value; the message names the environment variable or option. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+export { ConfigError }
 
 const MiB = 1024 * 1024
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']

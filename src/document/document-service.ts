@@ -24,6 +24,8 @@
  *   any room load:         wait for a delete of that doc in progress here; in a cluster,
  *                          drop the local copy if its generation is below Redis's.
  */
+
+import { ClusterUnavailableError } from '../errors.js'
 import type { HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import { validateUpdate } from '../protocol/messages.js'
@@ -32,10 +34,8 @@ import type { RoomRegistry } from '../room/room-registry.js'
 import type { DocStore } from '../storage/doc-store.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
 
-/** The cluster's shared state cannot be reached, so an operation that must reach every instance is refused. */
-export class ClusterUnavailableError extends Error {
-  override name = 'ClusterUnavailableError'
-}
+/** Redis unreachable for an operation that must reach every instance (catalogued in errors.ts). */
+export { ClusterUnavailableError }
 
 /** The admin caller, as hooks see it. */
 export const ADMIN_USER: HookUser = Object.freeze({ id: 'admin' })

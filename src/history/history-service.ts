@@ -10,6 +10,8 @@
  * Operations on one doc run one after another (a per-doc promise chain): two restores, or a
  * restore and a checkpoint, never interleave their read-modify-write.
  */
+
+import { BadLabelError, NoSuchDocError, NoSuchVersionError } from '../errors.js'
 import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import {
@@ -50,20 +52,8 @@ export interface HistoryServiceOptions {
 
 export type CheckpointReason = 'scheduled' | 'manual' | 'backup'
 
-/** The doc does not exist (nothing stored anywhere): 404. */
-export class NoSuchDocError extends Error {
-  override name = 'NoSuchDocError'
-}
-
-/** No checkpoint with that id for that doc: 404. */
-export class NoSuchVersionError extends Error {
-  override name = 'NoSuchVersionError'
-}
-
-/** A label that is not a short printable string: 400. */
-export class BadLabelError extends Error {
-  override name = 'BadLabelError'
-}
+/** Unknown doc or version (404), bad label (400): catalogued in errors.ts. */
+export { BadLabelError, NoSuchDocError, NoSuchVersionError }
 
 /** An update with no structs and no deletions: a doc nobody ever wrote. */
 const EMPTY_STATE_BYTES = 2

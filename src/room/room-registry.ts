@@ -10,7 +10,7 @@
  * Independently, a sweep every `docIdleMs / 2` lets each open room drop a Y.Doc nobody used
  * since the previous sweep (doc-holder.ts): an open but quiet doc is held encoded.
  */
-import { YwsError } from '../errors.js'
+import { TooManyDocsError, YwsError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Relay } from '../relay/relay.js'
@@ -21,9 +21,8 @@ import { Room, type RoomDeps } from './room.js'
 /** Default quiet time after which an open room drops its Y.Doc (15-30 s: two sweeps). */
 export const DOC_IDLE_MS = 30_000
 
-export class TooManyDocsError extends Error {
-  override name = 'TooManyDocsError'
-}
+/** MAX_OPEN_DOCS reached (catalogued in errors.ts). */
+export { TooManyDocsError }
 
 interface Entry {
   room: Room

@@ -19,6 +19,7 @@
  */
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { DocumentTooLargeError } from '../errors.js'
 import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -41,10 +42,9 @@ export {
   SERVER_ORIGIN,
 } from './room-connection.js'
 
-/** An update that would grow the document past MAX_DOC_BYTES; nothing was applied. */
-export class DocumentTooLargeError extends Error {
-  override name = 'DocumentTooLargeError'
-}
+/** An update that would grow the document past MAX_DOC_BYTES (catalogued in errors.ts). */
+export { DocumentTooLargeError }
+
 /** Above this (bound on the) size a live doc is compacted from the log, on the worker pool. */
 const LIVE_COMPACTION_MAX_BYTES = 1024 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */

@@ -3,6 +3,7 @@
  * run inside the worker pool for anything big, so they must not import anything with I/O.
  */
 import * as Y from 'yjs'
+import { VerificationError } from '../errors.js'
 
 export interface CompactedDoc {
   /** The whole document as one update. */
@@ -10,9 +11,8 @@ export interface CompactedDoc {
   readonly stateVector: Uint8Array
 }
 
-export class VerificationError extends Error {
-  override name = 'VerificationError'
-}
+/** A compacted snapshot that differs from its log (catalogued in errors.ts). */
+export { VerificationError }
 
 /**
  * A doc holding all `updates`, applied in one transaction (observers and cleanup run once).

@@ -7,15 +7,10 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
-/** Another process (a running instance) holds the directory's LevelDB lock. */
-export class StoreLockedError extends Error {
-  override name = 'StoreLockedError'
-}
+import { StoreAccessError, StoreLockedError } from '../errors.js'
 
-/** This process may not read or write the directory (EACCES / EPERM). */
-export class StoreAccessError extends Error {
-  override name = 'StoreAccessError'
-}
+/** Lock held elsewhere / permission denied: catalogued in errors.ts (CLI exit codes 3 and 4). */
+export { StoreAccessError, StoreLockedError }
 
 interface LevelCause {
   readonly code?: string

@@ -1,15 +1,55 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { ErrorCodes, YwsError } from '../../src/errors.js'
+import { ExitCode } from '../../src/cli/exit-codes.js'
+import * as errors from '../../src/errors.js'
+import {
+  AuthenticationError,
+  ErrorCodes,
+  StoreLockedError,
+  TooManyDocsError,
+  YwsError,
+} from '../../src/errors.js'
+import * as library from '../../src/index.js'
+import { CloseCode } from '../../src/protocol/close-codes.js'
+
+const exportsOf = (namespace: object): Record<string, unknown> => ({ ...namespace })
+
+/** The named subclasses in errors.ts: the exported classes other than YwsError itself. */
+const namedClasses = Object.entries(errors).filter(
+  ([name, value]) =>
+    typeof value === 'function' && name !== 'YwsError' && value.prototype instanceof YwsError,
+) as [string, new (message: string) => YwsError][]
 
 describe('the error catalogue', () => {
-  it('docs/library.md lists every code with its status, and no others', async () => {
+  it('docs/library.md lists every code with its status, close code, exit code and classes, and no others', async () => {
     const doc = await readFile(new URL('../../docs/library.md', import.meta.url), 'utf8')
+    const rows = [
+      ...doc.matchAll(/^\|\s*`(YWS_ERR_[A-Z_]+)`\s*\|\s*(\d{3})\s*\|\s*(\d*)\s*\|\s*(\d*)\s*\|([^|]*)\|/gm),
+    ]
     const documented = Object.fromEntries(
-      [...doc.matchAll(/^\|\s*`(YWS_ERR_[A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((m) => [m[1]!, Number(m[2])]),
+      rows.map((m) => [
+        m[1]!,
+        {
+          status: Number(m[2]),
+          close: m[3] ? Number(m[3]) : undefined,
+          exit: m[4] ? Number(m[4]) : undefined,
+          classes: [...m[5]!.matchAll(/`(\w+)`/g)].map((c) => c[1]!).sort(),
+        },
+      ]),
     )
     const catalogued = Object.fromEntries(
-      Object.entries(ErrorCodes).map(([code, entry]) => [code, entry.status]),
+      Object.entries(ErrorCodes).map(([code, entry]) => [
+        code,
+        {
+          status: entry.status,
+          close: 'close' in entry ? CloseCode[entry.close] : undefined,
+          exit: 'exit' in entry ? entry.exit : undefined,
+          classes: namedClasses
+            .filter(([, Class]) => new Class('x').code === code)
+            .map(([name]) => name)
+            .sort(),
+        },
+      ]),
     )
     expect(documented).toEqual(catalogued)
   })
@@ -22,5 +62,48 @@ describe('the error catalogue', () => {
     expect(error.status).toBe(503)
     expect(error.message).toBe('document unavailable: handbook')
     expect(error.cause).toBe(cause)
+  })
+
+  it('named errors are YwsErrors of a fixed code, keep their message and name, and instanceof works', () => {
+    expect(namedClasses.length).toBeGreaterThanOrEqual(14)
+    for (const [name, Class] of namedClasses) {
+      const error = new Class('what happened')
+      expect(error).toBeInstanceOf(YwsError)
+      expect(error).toBeInstanceOf(Class)
+      expect(error.name).toBe(name)
+      expect(error.message).toBe('what happened')
+      expect(ErrorCodes[error.code]).toBeDefined()
+    }
+    const cause = new Error('EMFILE')
+    const locked = new StoreLockedError('/data is in use by another process', { cause })
+    expect([locked.code, locked.exitCode, locked.cause]).toEqual(['YWS_ERR_STORE_LOCKED', 3, cause])
+    expect(new TooManyDocsError('MAX_OPEN_DOCS (2) reached')).not.toBeInstanceOf(StoreLockedError)
+    expect(new AuthenticationError('not your document', 403).status).toBe(403)
+    expect(new AuthenticationError().message).toBe('not authenticated')
+  })
+
+  it('exit codes are the CLI’s, close codes are on the wire table', () => {
+    expect(ErrorCodes.YWS_ERR_USAGE.exit).toBe(ExitCode.usage)
+    expect(ErrorCodes.YWS_ERR_STORE_LOCKED.exit).toBe(ExitCode.storeLocked)
+    expect(ErrorCodes.YWS_ERR_STORE_ACCESS.exit).toBe(ExitCode.storeAccessDenied)
+    for (const entry of Object.values(ErrorCodes)) {
+      if ('close' in entry) expect(CloseCode[entry.close]).toBeGreaterThanOrEqual(1000)
+      if ('exit' in entry) expect(Object.values(ExitCode)).toContain(entry.exit)
+    }
+  })
+
+  it('the library entry exports the errors a library user can meet, as the same classes', () => {
+    for (const name of [
+      'YwsError',
+      'AuthenticationError',
+      'ConfigError',
+      'DocumentTooLargeError',
+      'TooManyDocsError',
+      'ClusterUnavailableError',
+      'StoreLockedError',
+      'StoreAccessError',
+    ] as const) {
+      expect(exportsOf(library)[name]).toBe(exportsOf(errors)[name])
+    }
   })
 })
