@@ -39,12 +39,11 @@ export type ParsedSimulateArgs =
   | { kind: 'usage-error'; message: string }
   | { kind: 'run'; options: SimulateOptions; json: boolean; quiet: boolean }
 
+/** A decimal like `5` or `0.5`; Number() would also take ` 5`, `1e3`, `0x10` and `.5`. */
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  const parsed = Number(value)
-  if (value.trim() === '' || !Number.isFinite(parsed))
-    throw new Error(`--${flag} must be a number (got "${value}")`)
-  return parsed
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`--${flag} must be a number (got "${value}")`)
+  return Number(value)
 }
 
 export function parseSimulateArgs(argv: readonly string[]): ParsedSimulateArgs {

@@ -245,8 +245,10 @@ function checkCombination(config: Config, nameOf: NameOf): void {
 export function loadConfig(env: Env = process.env): Config {
   return build(
     (_key, setting) => {
-      const raw = env[setting.env]?.trim()
-      return raw === undefined || raw === '' ? undefined : setting.parse(raw)
+      const given = env[setting.env]
+      const raw = given?.trim()
+      if (raw === undefined || raw === '') return undefined
+      return setting.parse(setting.exact ? (given as string) : raw)
     },
     (key) => SETTINGS[key].env,
   )

@@ -18,8 +18,15 @@ export interface Setting<T> {
   readonly env: string
   /** The value when neither the environment nor the options give one. */
   readonly fallback: () => T
-  /** Reads a trimmed, non-empty environment value. Throws SettingProblem. */
+  /**
+   * Reads a non-empty environment value: trimmed, unless `exact`. Throws SettingProblem.
+   */
   readonly parse: (raw: string) => T
+  /**
+   * The environment value is parsed exactly as given: surrounding whitespace is refused, not
+   * trimmed (numbers: `PORT=' 80'` is a typo or a templating slip, not port 80).
+   */
+  readonly exact?: boolean
   /** Checks a value given as an option (any type at run time). Throws SettingProblem. */
   readonly check: (value: unknown) => T
 }
@@ -45,7 +52,10 @@ export function text(env: string, fallback: string): Setting<string> {
   }
 }
 
-/** A whole number in [min, max]. */
+/**
+ * A whole number in [min, max]. The environment spells it in decimal digits only: no sign,
+ * no spaces around it, no `1e3`, `0x10`, `1_000` or `10.0`.
+ */
 export function integer(env: string, fallback: number, min: number, max: number): Setting<number> {
   const inRange = (value: number, shown: string) => {
     if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -56,8 +66,11 @@ export function integer(env: string, fallback: number, min: number, max: number)
   return {
     env,
     fallback: () => fallback,
+    exact: true,
     parse: (raw) => {
-      if (!/^\d+$/.test(raw)) throw new SettingProblem(`must be a whole number, got "${raw}"`)
+      if (!/^\d+$/.test(raw)) {
+        throw new SettingProblem(`must be a whole number in decimal digits only, got "${raw}"`)
+      }
       return inRange(Number(raw), raw)
     },
     check: (value) => {
@@ -80,6 +93,7 @@ export function optional<T>(setting: Setting<T>): Setting<T | undefined> {
     env: setting.env,
     fallback: () => undefined,
     parse: setting.parse,
+    ...(setting.exact ? { exact: true } : {}),
     check: (value) => (value === undefined ? undefined : setting.check(value)),
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, resolveConfig } from '../../src/config/config.js'
+import { ConfigError, loadConfig, resolveConfig, SETTINGS } from '../../src/config/config.js'
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -51,6 +51,48 @@ describe('loadConfig', () => {
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(message)
+  })
+
+  // Every numeric setting, found by what it accepts: a plain decimal in range.
+  const numeric = Object.values(SETTINGS)
+    .filter((setting) => setting.exact)
+    .map((setting) => setting.env)
+
+  it('knows which settings are numbers', () => {
+    expect(numeric).toContain('PORT')
+    expect(numeric).toContain('ADMIN_PORT')
+    expect(numeric).toContain('MAX_MESSAGE_BYTES')
+    expect(numeric.length).toBeGreaterThan(20)
+  })
+
+  it.each([
+    ' 80',
+    '80 ',
+    '\t80',
+    '80\n',
+    '1e3',
+    '0x50',
+    '0b1',
+    '0o7',
+    '1_000',
+    '+80',
+    '80.0',
+    '8 0',
+    '٨٠',
+    'Infinity',
+  ])('every numeric setting refuses %j with one line naming it (bugs brief 4)', (raw) => {
+    for (const env of numeric) {
+      expect(() => loadConfig({ [env]: raw }), env).toThrow(
+        new ConfigError(`${env} must be a whole number in decimal digits only, got "${raw}"`),
+      )
+    }
+  })
+
+  it('still takes plain digits (leading zeros too) and treats blank as unset', () => {
+    expect(loadConfig({ PORT: '80' }).port).toBe(80)
+    expect(loadConfig({ PORT: '0080' }).port).toBe(80)
+    expect(loadConfig({ PORT: '   ' }).port).toBe(1234)
+    expect(loadConfig({ ADMIN_PORT: '9000' }).adminPort).toBe(9000)
   })
 
   it('reads the webhook settings with their documented defaults', () => {
