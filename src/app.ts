@@ -103,6 +103,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     config,
     store,
     registry: () => registry,
+    docExists: (docName) => documents.exists(docName),
     logger,
     metrics,
     hooks: options.hooks ?? [],

@@ -29,6 +29,8 @@ export interface HookWiringParts {
   readonly store: LevelDocStore
   /** Resolved lazily: the registry is built with the callbacks returned here. */
   readonly registry: () => RoomRegistry
+  /** Whether any part of the cluster holds the doc, without opening a room (lazily resolved too). */
+  readonly docExists: (docName: string) => Promise<boolean>
   readonly logger: Logger
   readonly metrics: Metrics
   /** The user's hook sets (after the built-in ones). */
@@ -71,7 +73,14 @@ export function wireHooks(parts: HookWiringParts): HookWiring {
       })
     : undefined
   // Version history's clock and users come from onChange.
-  const history = historyForApp({ config, store, registry: parts.registry, logger, metrics })
+  const history = historyForApp({
+    config,
+    store,
+    registry: parts.registry,
+    docExists: parts.docExists,
+    logger,
+    metrics,
+  })
   const hooks = new HookRunner(
     [...(webhooks ? [webhooks.hooks] : []), { onChange: history.onChange }, ...parts.hooks],
     logger,

@@ -17,6 +17,8 @@ export interface HistoryParts {
   readonly store: LevelDocStore
   /** Resolved lazily: the registry is built after the history hook it calls. */
   readonly registry: () => RoomRegistry
+  /** Whether any part of the cluster holds the doc, without opening a room (DocumentService.exists). */
+  readonly docExists: (docName: string) => Promise<boolean>
   readonly logger: Logger
   readonly metrics: Metrics
 }
@@ -38,6 +40,7 @@ export function historyForApp(parts: HistoryParts): HistoryService {
   return new HistoryService({
     store: new CheckpointStore(() => parts.store.database),
     withRoom,
+    exists: parts.docExists,
     intervalMs: parts.config.historyIntervalMs,
     keep: parts.config.historyKeep,
     logger: parts.logger.child({ part: 'history' }),

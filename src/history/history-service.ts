@@ -37,6 +37,12 @@ export type WithRoom = <T>(docName: string, use: (room: HistoryRoom) => Promise<
 export interface HistoryServiceOptions {
   readonly store: CheckpointStore
   readonly withRoom: WithRoom
+  /**
+   * Whether any part of the cluster holds the doc, found without opening a room. Asked
+   * before a checkpoint opens one: an unknown doc must not be left loaded (empty, listed,
+   * served) until ROOM_IDLE_MS by a request that answers 404. Absent: not asked.
+   */
+  readonly exists?: (docName: string) => Promise<boolean>
   /** HISTORY_INTERVAL_MS (0: no automatic checkpoints). */
   readonly intervalMs: number
   /** HISTORY_KEEP. */
@@ -103,13 +109,16 @@ export class HistoryService {
   ): Promise<CheckpointMeta> {
     const problem = labelProblem(label)
     if (problem) return Promise.reject(new BadLabelError(problem))
-    return this.serially(docName, () =>
-      this.options.withRoom(docName, async (room) => {
+    return this.serially(docName, async () => {
+      if (this.options.exists && !(await this.options.exists(docName))) {
+        throw new NoSuchDocError(`no document named ${docName}`)
+      }
+      return this.options.withRoom(docName, async (room) => {
         const state = room.encodeState()
         if (state.byteLength <= EMPTY_STATE_BYTES) throw new NoSuchDocError(`no document named ${docName}`)
         return this.store(docName, state, reason, label as string | undefined)
-      }),
-    )
+      })
+    })
   }
 
   /**

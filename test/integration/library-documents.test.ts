@@ -76,6 +76,8 @@ describe('document operations of createServer', () => {
       code: 'YWS_ERR_NOT_FOUND',
     })
     await expect(server.createVersion('never-written')).rejects.toMatchObject({ code: 'YWS_ERR_NOT_FOUND' })
+    // ...and changed nothing: no empty room was left open to be read back (bugs brief 2).
+    expect(await server.getDocument('never-written')).toBeUndefined()
   })
 
   it('deleteDocument closes editors with 4404 and a later read finds nothing; unknown docs change nothing', async () => {
