@@ -1,23 +1,19 @@
 /**
- * Picks the relay for a config: a NullRelay standalone; Redis Streams when REDIS_URL is set (one
- * blocking multi-stream reader) or REDIS_CLUSTER_NODES is set (Redis Cluster: doorbells and
- * non-blocking reads, see cluster-stream-reader.ts and docs/cluster.md).
+ * Picks the relay for a config: a NullRelay standalone; Redis Streams when REDIS_URL is set
+ * (one Redis: a blocking multi-stream reader, pipelined appends) or REDIS_CLUSTER_NODES is
+ * set (Redis Cluster: doorbells and non-blocking reads; see topology.ts and docs/cluster.md),
+ * and the ioredis connection options each needs.
  */
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { type Config, redactUrl } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
-import { ClusterStreamReader } from './cluster-stream-reader.js'
 import { NullRelay } from './null-relay.js'
-import {
-  DEFAULT_RELAY_TUNING,
-  type FollowerContext,
-  type RedisRelayTuning,
-  RedisStreamRelay,
-} from './redis-stream-relay.js'
+import { RedisStreamRelay } from './redis-stream-relay.js'
 import type { Relay } from './relay.js'
-import { StreamReader } from './stream-reader.js'
+import { redisClusterTopology, singleRedisTopology } from './topology.js'
+import { DEFAULT_RELAY_TUNING, type RedisRelayTuning } from './tuning.js'
 
 const CONNECTION_OPTIONS: RedisOptions = {
   lazyConnect: true,
@@ -100,15 +96,7 @@ export function createRelayFromConfig(
       ...common,
       target,
       connections: { command, reader },
-      createFollower: ({ hooks, tuning, logger, instanceId }: FollowerContext) =>
-        new ClusterStreamReader(reader, {
-          ...hooks,
-          instanceId,
-          count: tuning.readCount,
-          sweepMs: tuning.sweepMs,
-          stallMs: tuning.trimMarginMs / 2,
-          logger,
-        }),
+      topology: redisClusterTopology(reader),
     })
   }
   if (!config.redisUrl) return new NullRelay()
@@ -127,13 +115,6 @@ export function createRelayFromConfig(
     ...common,
     target: `REDIS_URL (${redactUrl(url)})`,
     connections: { command, reader },
-    createFollower: ({ hooks, tuning, logger }: FollowerContext) =>
-      new StreamReader(reader, command, {
-        ...hooks,
-        blockMs: tuning.blockMs,
-        count: tuning.readCount,
-        stallMs: tuning.trimMarginMs / 2,
-        logger,
-      }),
+    topology: singleRedisTopology(reader, command),
   })
 }

@@ -6,12 +6,10 @@
  * the snapshot (they could never be applied anyway) and logged.
  */
 import type { Logger } from '../observability/logger.js'
-import { validateUpdate } from '../protocol/messages.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
 import type { RedisClient } from './redis-client.js'
-import { readDocState, releaseLock, tryLock, writeSnapshotAndTrim } from './redis-doc-state.js'
+import { entryUpdates, readDocState, releaseLock, tryLock, writeSnapshotAndTrim } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
-import { decodeEntry } from './stream-entry.js'
 
 export interface CompactorOptions {
   readonly instanceId: string
@@ -33,27 +31,10 @@ export async function compactDoc(
     const state = await readDocState(redis, keys)
     const last = state.entries.at(-1)
     if (!last) return 'nothing'
-    const updates: Uint8Array[] = state.snapshot ? [state.snapshot] : []
-    for (const [id, fields] of state.entries) {
-      const decoded = decodeEntry(fields)
-      if (!decoded.ok) {
-        options.logger.warn(
-          { stream: keys.stream, id: id.toString(), reason: decoded.reason },
-          'compaction skips a bad entry',
-        )
-        continue
-      }
-      if (decoded.entry.kind !== 'u') continue
-      const problem = validateUpdate(decoded.entry.data)
-      if (problem) {
-        options.logger.warn(
-          { stream: keys.stream, id: id.toString(), reason: problem },
-          'compaction skips a bad update',
-        )
-        continue
-      }
-      updates.push(decoded.entry.data)
-    }
+    const updates = entryUpdates(state.entries, (id, reason) =>
+      options.logger.warn({ stream: keys.stream, id, reason }, 'compaction skips a bad entry'),
+    )
+    if (state.snapshot) updates.unshift(state.snapshot)
     const merged =
       updates.length === 0 ? new Uint8Array([0, 0]) : (await options.pool.compact(updates, true)).snapshot
     const written = await writeSnapshotAndTrim(
@@ -67,5 +48,38 @@ export async function compactDoc(
     return written ? 'compacted' : 'raced'
   } finally {
     await releaseLock(redis, keys, options.instanceId)
+  }
+}
+
+/**
+ * When a room's stream is compacted: after `threshold` entries seen (read or appended) since
+ * the last compaction or sync, one compaction at a time. Counting restarts when one starts.
+ */
+export class CompactionTrigger {
+  private seen = 0
+  private running = false
+
+  constructor(
+    private readonly threshold: number,
+    private readonly compact: () => Promise<void>,
+  ) {}
+
+  /** The stream holds `count` entries this room has accounted for (after a sync). */
+  reset(count: number): void {
+    this.seen = count
+  }
+
+  add(count = 1): void {
+    this.seen += count
+  }
+
+  /** Starts a compaction when one is due and `allowed` (the room is open, Redis is up). */
+  maybe(allowed: boolean): void {
+    if (this.running || !allowed || this.seen < this.threshold) return
+    this.running = true
+    this.seen = 0
+    void this.compact().finally(() => {
+      this.running = false
+    })
   }
 }

@@ -8,9 +8,10 @@
  * lastId so a compactor whose lock expired can never overwrite a newer snapshot.
  */
 import { randomBytes } from 'node:crypto'
+import { validateUpdate } from '../protocol/messages.js'
 import type { RedisClient } from './redis-client.js'
 import type { DocKeys } from './redis-keys.js'
-import { ZERO_ID } from './stream-entry.js'
+import { decodeEntry, ZERO_ID } from './stream-entry.js'
 
 export type RawEntry = [id: Buffer, fields: Buffer[]]
 
@@ -52,6 +53,30 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
     tailId: last ? last[0].toString() : (snapshotLastId ?? ZERO_ID),
     generation: generation ? Number.parseInt(generation, 10) || 0 : 0,
   }
+}
+
+/**
+ * The Yjs updates among a doc's stream entries, validated, oldest first. Awareness and
+ * awareness queries in the tail are history, not content. Entries that fail to decode or
+ * validate are left out (they could never be applied) and reported to `onBad`.
+ */
+export function entryUpdates(
+  entries: readonly RawEntry[],
+  onBad: (id: string, reason: string) => void,
+): Uint8Array[] {
+  const updates: Uint8Array[] = []
+  for (const [id, fields] of entries) {
+    const decoded = decodeEntry(fields)
+    if (!decoded.ok) {
+      onBad(id.toString(), decoded.reason)
+      continue
+    }
+    if (decoded.entry.kind !== 'u') continue
+    const problem = validateUpdate(decoded.entry.data)
+    if (problem) onBad(id.toString(), problem)
+    else updates.push(decoded.entry.data)
+  }
+  return updates
 }
 
 export interface GapProbe {

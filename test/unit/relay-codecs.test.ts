@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { decodeControl, encodeControl } from '../../src/relay/control-codec.js'
 import { someServerRestarted } from '../../src/relay/redis-client.js'
 import { controlKey, docKeys, notifyChannel } from '../../src/relay/redis-keys.js'
+import type { ControlMessage } from '../../src/relay/relay.js'
 import { compareIds, decodeEntry, encodeEntryFields, nextId } from '../../src/relay/stream-entry.js'
 import { updateAddsTo } from '../../src/relay/update-coverage.js'
 
@@ -69,5 +71,39 @@ describe('updateAddsTo', () => {
     )
     doc.getText('t').insert(0, 'new ')
     expect(updateAddsTo(merged, Y.encodeStateAsUpdate(doc, Y.encodeStateVectorFromUpdate(merged)))).toBe(true)
+  })
+})
+
+describe('control codec', () => {
+  const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
+
+  it('round-trips every message of the grammar', () => {
+    const messages: ControlMessage[] = [
+      { type: 'revoke', doc: 'd' },
+      { type: 'revoke', sub: 'u1' },
+      { type: 'evict', doc: 'd' },
+      { type: 'delete', doc: 'd', generation: 3 },
+    ]
+    for (const message of messages) expect(decodeControl(encodeControl(message))).toEqual(message)
+  })
+
+  it('ignores unknown fields and refuses anything outside the grammar, never throwing', () => {
+    expect(decodeControl(bytes({ type: 'evict', doc: 'd', extra: 1 }))).toEqual({ type: 'evict', doc: 'd' })
+    for (const value of [
+      null,
+      42,
+      'evict',
+      { type: 'evict' },
+      { type: 'revoke' },
+      { type: 'revoke', doc: 'd', sub: 'u' },
+      { type: 'revoke', doc: 7 },
+      { type: 'delete', doc: 'd' },
+      { type: 'delete', doc: 'd', generation: 0 },
+      { type: 'delete', doc: 'd', generation: 1.5 },
+      { type: 'shutdown' },
+    ]) {
+      expect(decodeControl(bytes(value)), JSON.stringify(value)).toBeUndefined()
+    }
+    expect(decodeControl(new Uint8Array([0xff, 0x7b]))).toBeUndefined()
   })
 })

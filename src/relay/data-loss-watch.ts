@@ -1,0 +1,112 @@
+/**
+ * Notices that Redis lost its data (the generation marker vanished or changed: a restart
+ * without persistence, FLUSHALL, a failover to an empty replica, an eviction) and repairs
+ * what this instance can: every open room resyncs (the relay does that when told), and every
+ * stored doc not open here is re-published in batches (republisher.ts). Checked every
+ * `generationCheckMs` while connected (a FLUSHALL closes no connection) and on every
+ * recovery. The first observation after start counts as a loss only if the marker was
+ * missing (a new Redis). A re-publication that did not complete stays owed and is retried
+ * on the next check.
+ */
+import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { CommandGuard } from './command-guard.js'
+import type { RedisClient } from './redis-client.js'
+import { generationKey, observeGeneration, republishStoredDocs, type StoredDocs } from './republisher.js'
+
+export interface DataLossWatchOptions {
+  readonly command: RedisClient
+  readonly guard: CommandGuard
+  readonly prefix: string
+  readonly instanceId: string
+  readonly checkMs: number
+  readonly republishBatch: number
+  readonly metrics: Metrics
+  readonly logger: Logger
+  /** Docs open here (left out of the re-publication: their rooms resync). */
+  readonly isOpen: (docName: string) => boolean
+  readonly openRooms: () => number
+  /** Redis lost its data: resync every open room. */
+  readonly resyncRooms: () => void
+  readonly connected: () => boolean
+  readonly closed: () => boolean
+  readonly onError: (op: string, error: unknown) => void
+}
+
+export class DataLossWatch {
+  private storedDocs: StoredDocs | undefined
+  /** The Redis data generation last seen (undefined: not yet observed). */
+  private generation: string | undefined
+  /** A re-publication of stored docs is owed (Redis lost data; not completed yet). */
+  private republishOwed = false
+  private republishing: Promise<void> | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly options: DataLossWatchOptions) {}
+
+  attachStoredDocs(docs: StoredDocs): void {
+    this.storedDocs = docs
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (!this.options.connected()) return
+      this.check().catch((error: unknown) => this.options.onError('generation', error))
+    }, this.options.checkMs)
+    this.timer.unref()
+  }
+
+  /** Stops checking; resolves once a re-publication in flight has ended. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    await this.republishing
+  }
+
+  /** true when Redis lost its data since the last check (rooms resync unless `resyncRooms` is false). */
+  async check(resyncRooms = true): Promise<boolean> {
+    const { guard, command, prefix, logger } = this.options
+    const seen = await guard.run('generation', () => observeGeneration(command, generationKey(prefix)))
+    const lost = this.generation === undefined ? seen.created : seen.value !== this.generation
+    this.generation = seen.value
+    if (lost) {
+      logger.warn(
+        { rooms: this.options.openRooms(), created: seen.created },
+        'Redis lost its data (generation marker changed); resyncing rooms and re-publishing stored docs',
+      )
+      if (resyncRooms) this.options.resyncRooms()
+      this.republishOwed = true
+    }
+    if (this.republishOwed) this.republishInBackground()
+    return lost
+  }
+
+  private republishInBackground(): void {
+    const docs = this.storedDocs
+    const { options } = this
+    if (!docs || this.republishing || options.closed()) return
+    this.republishing = republishStoredDocs({
+      redis: options.command,
+      prefix: options.prefix,
+      instanceId: options.instanceId,
+      docs,
+      skip: options.isOpen,
+      batchSize: options.republishBatch,
+      guard: (work) => options.guard.run('republish', work),
+      metrics: options.metrics,
+      logger: options.logger,
+      cancelled: () => options.closed() || !options.connected(),
+    })
+      .then((result) => {
+        if (result.complete) this.republishOwed = false
+        options.metrics.relayRepublishSeconds.set(result.seconds)
+        options.logger.info(
+          { docs: result.docs, bytes: result.bytes, seconds: result.seconds, complete: result.complete },
+          'stored docs re-published to Redis',
+        )
+      })
+      .catch((error: unknown) => options.onError('republish', error))
+      .finally(() => {
+        this.republishing = undefined
+      })
+  }
+}
