@@ -17,6 +17,7 @@ import type { ValidationVerdict } from '../workers/tasks.js'
 import type { AccessGrant } from './access-grant.js'
 import { type Authorizer, tokenFromRequest, tokenSubprotocol } from './authorizer.js'
 import { Connection, type ConnectionLimits } from './connection.js'
+import { Heartbeat } from './heartbeat.js'
 import { badHandshake, refuse } from './upgrade-refusal.js'
 
 export interface WsGatewayOptions {
@@ -42,7 +43,7 @@ export class WsGateway {
   private readonly connections = new Set<Connection>()
   /** Upgrades past the connection-cap check but not yet connected (they hold a slot). */
   private pendingUpgrades = 0
-  private readonly heartbeat: NodeJS.Timeout
+  private readonly heartbeat: Heartbeat
   private accepting = true
 
   constructor(private readonly options: WsGatewayOptions) {
@@ -57,10 +58,7 @@ export class WsGateway {
       handleProtocols: (_protocols, request) =>
         tokenSubprotocol(request.headers['sec-websocket-protocol']) ?? false,
     })
-    this.heartbeat = setInterval(() => {
-      for (const connection of this.connections) connection.heartbeat()
-    }, options.heartbeatMs)
-    this.heartbeat.unref()
+    this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections)
   }
 
   get connectionCount(): number {
@@ -266,7 +264,7 @@ export class WsGateway {
   /** Closes every connection with `code` and stops the heartbeat. */
   close(code: CloseCodeName): void {
     this.accepting = false
-    clearInterval(this.heartbeat)
+    this.heartbeat.stop()
     for (const connection of [...this.connections]) connection.close(code)
     this.wss.close()
   }
