@@ -5,39 +5,39 @@
 import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
 import type { AdminSource } from './compact-args.js'
+import { formatUsage } from './usage.js'
 
-export const EXPORT_USAGE = `usage: yjs-cluster-server export (--url URL [--admin-token T] | --data-dir DIR) [options]
+export const EXPORT_USAGE = formatUsage({
+  synopsis: 'export (--url URL [--admin-token T] | --data-dir DIR) [options]',
+  about: `Writes every stored document as NDJSON lines {"name":…,"update":"<base64>"} (an online
+backup through a running instance, or offline from a stopped instance's directory).`,
+  options: [
+    ['--url URL', 'a running instance (GET /admin/export)'],
+    ['--admin-token T', 'its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)'],
+    ['--data-dir DIR', "a stopped instance's LevelDB directory instead"],
+    ['--prefix P', 'only documents whose name starts with P'],
+    ['--out FILE', 'write here instead of stdout'],
+  ],
+  exitCodes: `0 ok, 1 failure, 2 usage error, 3 store locked by a running instance (use --url),
+4 permission denied on the directory`,
+})
 
-Writes every stored document as NDJSON lines {"name":…,"update":"<base64>"} (an online
-backup through a running instance, or offline from a stopped instance's directory).
-
-  --url URL           a running instance (GET /admin/export)
-  --admin-token T     its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)
-  --data-dir DIR      a stopped instance's LevelDB directory instead
-  --prefix P          only documents whose name starts with P
-  --out FILE          write here instead of stdout
-  -h, --help          this text
-
-exit codes: 0 ok, 1 failure, 2 usage error, 3 store locked by a running instance (use --url),
-4 permission denied on the directory
-`
-
-export const IMPORT_USAGE = `usage: yjs-cluster-server import (--url URL [--admin-token T] | --data-dir DIR) [source]
-
-Merges documents into a running instance (POST /admin/import: editors see the changes) or
-into a stopped instance's directory. Yjs merges are idempotent: importing twice is harmless.
-
-  --url URL             a running instance
-  --admin-token T       its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)
-  --data-dir DIR        a stopped instance's LevelDB directory instead
-  --in FILE             NDJSON as written by export (default: stdin)
-  --from-y-leveldb DIR  migrate a store of the reference server (y-websocket YPERSISTENCE)
-  -h, --help            this text
-
-A malformed line stops the import: the line number and how many documents were imported
-before it are printed. exit codes: 0 ok, 1 failure or bad line, 2 usage error, 3 store locked,
-4 permission denied on the directory
-`
+export const IMPORT_USAGE = formatUsage({
+  synopsis: 'import (--url URL [--admin-token T] | --data-dir DIR) [source]',
+  about: `Merges documents into a running instance (POST /admin/import: editors see the changes) or
+into a stopped instance's directory. Yjs merges are idempotent: importing twice is harmless.`,
+  options: [
+    ['--url URL', 'a running instance'],
+    ['--admin-token T', 'its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)'],
+    ['--data-dir DIR', "a stopped instance's LevelDB directory instead"],
+    ['--in FILE', 'NDJSON as written by export (default: stdin)'],
+    ['--from-y-leveldb DIR', 'migrate a store of the reference server (y-websocket YPERSISTENCE)'],
+  ],
+  notes: `A malformed line stops the import: the line number and how many documents were imported
+before it are printed.`,
+  exitCodes: `0 ok, 1 failure or bad line, 2 usage error, 3 store locked, 4 permission denied on
+the directory`,
+})
 
 export type BackupTarget = { readonly kind: 'dir'; readonly dataDir: string } | AdminSource
 

@@ -5,30 +5,32 @@
 import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
 import { UsageError } from '../errors.js'
+import { formatUsage } from './usage.js'
 
-export const COMPACT_USAGE = `usage: yjs-cluster-server compact (--data-dir DIR | --url URL [--admin-token T]) [options]
-       (in a checkout: npm run compact -- ...)
-
-Merges each document's update log into one snapshot, verifying before anything is deleted,
-then has LevelDB give the freed space back (--data-dir).
-
-  --data-dir DIR      the instance's LevelDB directory (the instance must be stopped)
-  --url URL           compact through a running instance's admin endpoint instead
-  --admin-token T     its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)
-  --doc NAME          only this document
-  --prefix P          only documents whose name starts with P
-  --dry-run           compute and verify, write nothing
-  --gc / --no-gc      garbage-collect deleted content (default: --gc)
-  --history-keep N    also prune each document's version history to N checkpoints (the
-                      HISTORY_KEEP rule: labelled ones kept longer) and free their disk
-  --verify            only check that every document decodes; list broken ones (needs --data-dir)
-  --json              print the summary as JSON on stdout
-  --quiet             no progress output
-  -h, --help          this text
-
-exit codes: 0 ok, 1 failures or broken docs, 2 usage error, 3 store locked by a running
-instance, 4 permission denied on the data directory, 130 interrupted (rerun to finish)
-`
+export const COMPACT_USAGE = formatUsage({
+  synopsis: 'compact (--data-dir DIR | --url URL [--admin-token T]) [options]',
+  moreSynopsis: ['(in a checkout: npm run compact -- ...)'],
+  about: `Merges each document's update log into one snapshot, verifying before anything is deleted,
+then has LevelDB give the freed space back (--data-dir).`,
+  options: [
+    ['--data-dir DIR', "the instance's LevelDB directory (the instance must be stopped)"],
+    ['--url URL', "compact through a running instance's admin endpoint instead"],
+    ['--admin-token T', 'its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)'],
+    ['--doc NAME', 'only this document'],
+    ['--prefix P', 'only documents whose name starts with P'],
+    ['--dry-run', 'compute and verify, write nothing'],
+    ['--gc / --no-gc', 'garbage-collect deleted content (default: --gc)'],
+    [
+      '--history-keep N',
+      "also prune each document's version history to N checkpoints (the\nHISTORY_KEEP rule: labelled ones kept longer) and free their disk",
+    ],
+    ['--verify', 'only check that every document decodes; list broken ones (needs --data-dir)'],
+    ['--json', 'print the summary as JSON on stdout'],
+    ['--quiet', 'no progress output'],
+  ],
+  exitCodes: `0 ok, 1 failures or broken docs, 2 usage error, 3 store locked by a running
+instance, 4 permission denied on the data directory, 130 interrupted (rerun to finish)`,
+})
 
 export type CompactSource = { readonly kind: 'dir'; readonly dataDir: string } | AdminSource
 

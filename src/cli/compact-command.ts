@@ -24,6 +24,7 @@ import {
 import { CompactSummary, formatBytes, formatCount, formatSummary, type RunMode } from './compact-summary.js'
 import { AdminTarget, type CompactionTarget, DirTarget, TargetUnavailableError } from './compaction-target.js'
 import { ExitCode } from './exit-codes.js'
+import { answerHelpOrUsage } from './usage.js'
 
 export interface CompactIo {
   readonly stdout: { write(text: string): unknown }
@@ -36,14 +37,7 @@ export interface CompactIo {
 
 export async function runCompactCommand(argv: readonly string[], io: CompactIo): Promise<number> {
   const parsed = parseCompactArgs(argv, io.env)
-  if (parsed.kind === 'help') {
-    io.stdout.write(COMPACT_USAGE)
-    return ExitCode.ok
-  }
-  if (parsed.kind === 'usage-error') {
-    io.stderr.write(`error: ${parsed.message}\n\n${COMPACT_USAGE}`)
-    return ExitCode.usage
-  }
+  if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, COMPACT_USAGE, io)!
   const args = parsed.args
   const opened = await openTarget(args, io)
   if (typeof opened === 'number') return opened

@@ -6,8 +6,9 @@
  */
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
+import { BIN_NAME } from './usage.js'
 
-export const BIN_NAME = 'yjs-cluster-server'
+export { BIN_NAME }
 
 /** The top-level `--help` text: every command with its one-line summary, and the exit codes. */
 export function topLevelUsage(commands: readonly CliCommand[]): string {

@@ -15,6 +15,7 @@ import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
+import { answerHelpOrUsage } from './usage.js'
 
 interface Tally {
   docs: number
@@ -26,26 +27,48 @@ export const exportCommand: CliCommand = {
   summary: 'write every stored document as NDJSON (online through --url, or offline --data-dir)',
   async run(argv, context) {
     const parsed = parseExportArgs(argv, context.env)
-    if (parsed.kind === 'help') {
-      context.stdout.write(EXPORT_USAGE)
-      return ExitCode.ok
-    }
-    if (parsed.kind === 'usage-error') {
-      context.stderr.write(`export: ${parsed.message}\n\n${EXPORT_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, EXPORT_USAGE, context)!
     return runExport(parsed.args, context)
   },
 }
 
 async function runExport(args: ExportArgs, context: CliContext): Promise<number> {
-  const out: Writable = args.out ? createWriteStream(args.out) : context.stdout
+  const file = args.out ? createWriteStream(args.out) : undefined
+  const out: Writable = file ?? context.stdout
+  // Watched from the start: the file opens asynchronously, so a bad --out path fails after
+  // the export began (with no doc written, nothing else would ever notice), and an 'error'
+  // without a listener would crash the process.
+  const written = file
+    ? finished(file).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    : undefined
   const tally: Tally = { docs: 0, bytes: 0 }
   const started = performance.now()
+  let code = await exportTo(args, out, tally, context)
+  if (file) {
+    file.end()
+    const error = await written
+    if (error !== undefined) {
+      const message = error instanceof Error ? error.message : String(error)
+      context.stderr.write(`export: cannot write ${args.out}: ${message}\n`)
+      if (code === ExitCode.ok) code = ExitCode.failure
+    }
+  }
+  if (code !== ExitCode.ok) return code
+  const seconds = (performance.now() - started) / 1000
+  context.stderr.write(`${summary('exported', tally, seconds)}\n`)
+  return context.signal.aborted ? ExitCode.interrupted : ExitCode.ok
+}
+
+/** Runs the export into `out`; resolves ExitCode.ok or the failure's exit code (reported). */
+async function exportTo(args: ExportArgs, out: Writable, tally: Tally, context: CliContext): Promise<number> {
   try {
     if (args.target.kind === 'dir')
       await exportDir(args.target.dataDir, args.prefix, out, tally, context.signal)
     else await exportUrl(args.target, args.prefix, out, tally, context.signal)
+    return ExitCode.ok
   } catch (error) {
     if (error instanceof StoreLockedError) {
       context.stderr.write(`export: ${error.message}; stop it, or export through it with --url\n`)
@@ -57,15 +80,7 @@ async function runExport(args: ExportArgs, context: CliContext): Promise<number>
     }
     context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}\n`)
     return ExitCode.failure
-  } finally {
-    if (out !== context.stdout) {
-      out.end()
-      await finished(out).catch(() => undefined) // a write error was already reported above
-    }
   }
-  const seconds = (performance.now() - started) / 1000
-  context.stderr.write(`${summary('exported', tally, seconds)}\n`)
-  return context.signal.aborted ? ExitCode.interrupted : ExitCode.ok
 }
 
 /** `exported 1000 docs, 12.3 MB in 1.20 s (833 docs/s, 10.3 MB/s)` */
@@ -76,6 +91,8 @@ export function summary(verb: string, tally: Tally, seconds: number): string {
 }
 
 async function write(out: Writable, text: string): Promise<void> {
+  // A stream that already failed never drains: stop instead of waiting forever.
+  if (out.errored) throw out.errored
   if (!out.write(text)) await once(out, 'drain')
 }
 

@@ -6,34 +6,33 @@ import { parseArgs } from 'node:util'
 import { docNameProblem } from '../doc-name.js'
 import { CHECKPOINT_ID } from '../history/checkpoint-store.js'
 import type { AdminSource } from './compact-args.js'
+import { formatUsage } from './usage.js'
 
-export const HISTORY_USAGE = `usage: yjs-cluster-server history --url URL --doc NAME [--admin-token T] [--json]
+export const HISTORY_USAGE = formatUsage({
+  synopsis: 'history --url URL --doc NAME [--admin-token T] [--json]',
+  about: "Lists a document's versions (checkpoints) on a running instance, newest first.",
+  options: [
+    ['--url URL', 'the instance (http://HOST:PORT, or its ADMIN_PORT when set)'],
+    ['--admin-token T', 'its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)'],
+    ['--doc NAME', 'the document'],
+    ['--json', 'print the list as JSON'],
+  ],
+  exitCodes: '0 ok, 1 failed (unreachable, refused), 2 usage error',
+})
 
-Lists a document's versions (checkpoints) on a running instance, newest first.
-
-  --url URL           the instance (http://HOST:PORT, or its ADMIN_PORT when set)
-  --admin-token T     its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)
-  --doc NAME          the document
-  --json              print the list as JSON
-  -h, --help          this text
-
-exit codes: 0 ok, 1 failed (unreachable, refused), 2 usage error
-`
-
-export const RESTORE_USAGE = `usage: yjs-cluster-server restore --url URL --doc NAME --version ID [--admin-token T] [--json]
-
-Makes a document's content that of one of its versions, as a new change every connected
-editor sees (a checkpoint of the current state is taken first; nothing is rewritten).
-
-  --url URL           the instance holding the version (http://HOST:PORT or ADMIN_PORT)
-  --admin-token T     its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)
-  --doc NAME          the document
-  --version ID        a version id from \`history\`
-  --json              print the answer as JSON
-  -h, --help          this text
-
-exit codes: 0 restored, 1 failed (unknown version, unreachable, refused), 2 usage error
-`
+export const RESTORE_USAGE = formatUsage({
+  synopsis: 'restore --url URL --doc NAME --version ID [--admin-token T] [--json]',
+  about: `Makes a document's content that of one of its versions, as a new change every connected
+editor sees (a checkpoint of the current state is taken first; nothing is rewritten).`,
+  options: [
+    ['--url URL', 'the instance holding the version (http://HOST:PORT or ADMIN_PORT)'],
+    ['--admin-token T', 'its ADMIN_TOKEN (default: the ADMIN_TOKEN environment variable)'],
+    ['--doc NAME', 'the document'],
+    ['--version ID', 'a version id from `history`'],
+    ['--json', 'print the answer as JSON'],
+  ],
+  exitCodes: '0 restored, 1 failed (unknown version, unreachable, refused), 2 usage error',
+})
 
 export interface HistoryArgs {
   readonly endpoint: Pick<AdminSource, 'url' | 'adminToken'>

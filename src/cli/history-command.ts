@@ -8,20 +8,14 @@ import type { CliCommand } from './command.js'
 import { formatBytes } from './compact-summary.js'
 import { ExitCode } from './exit-codes.js'
 import { HISTORY_USAGE, parseHistoryArgs, versionsPath } from './history-args.js'
+import { answerHelpOrUsage } from './usage.js'
 
 export const historyCommand: CliCommand = {
   name: 'history',
   summary: 'list a document’s versions on a running instance',
   async run(argv, context) {
     const parsed = parseHistoryArgs(argv, context.env, false)
-    if (parsed.kind === 'help') {
-      context.stdout.write(HISTORY_USAGE)
-      return ExitCode.ok
-    }
-    if (parsed.kind === 'usage-error') {
-      context.stderr.write(`error: ${parsed.message}\n\n${HISTORY_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, HISTORY_USAGE, context)!
     const { endpoint, doc, json } = parsed.args
     let versions: CheckpointMeta[]
     try {

@@ -21,6 +21,7 @@ import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { summary } from './export-command.js'
+import { answerHelpOrUsage } from './usage.js'
 
 /** The server's default MAX_DOC_BYTES bounds one line of an offline import. */
 const OFFLINE_MAX_DOC_BYTES = 64 * 1024 * 1024
@@ -30,14 +31,7 @@ export const importCommand: CliCommand = {
   summary: 'merge NDJSON (or --from-y-leveldb DIR) into docs (online through --url, or offline --data-dir)',
   async run(argv, context) {
     const parsed = parseImportArgs(argv, context.env)
-    if (parsed.kind === 'help') {
-      context.stdout.write(IMPORT_USAGE)
-      return ExitCode.ok
-    }
-    if (parsed.kind === 'usage-error') {
-      context.stderr.write(`import: ${parsed.message}\n\n${IMPORT_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, IMPORT_USAGE, context)!
     return runImport(parsed.args, context)
   },
 }

@@ -7,20 +7,14 @@ import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import type { CliCommand } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { parseHistoryArgs, RESTORE_USAGE, versionsPath } from './history-args.js'
+import { answerHelpOrUsage } from './usage.js'
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
   summary: 'restore a document’s version through a running instance (a new change; backup first)',
   async run(argv, context) {
     const parsed = parseHistoryArgs(argv, context.env, true)
-    if (parsed.kind === 'help') {
-      context.stdout.write(RESTORE_USAGE)
-      return ExitCode.ok
-    }
-    if (parsed.kind === 'usage-error') {
-      context.stderr.write(`error: ${parsed.message}\n\n${RESTORE_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, RESTORE_USAGE, context)!
     const { endpoint, doc, version, json } = parsed.args
     let answer: { restored?: unknown; backup?: unknown }
     try {

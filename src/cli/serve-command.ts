@@ -11,20 +11,19 @@ import { type CollabServer, createServer } from '../server.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { watchParent } from './parent-watch.js'
+import { answerHelpOrUsage, formatUsage, usageError } from './usage.js'
 
-export const SERVE_USAGE = `usage: yjs-cluster-server [serve]
-
-Starts one instance. Every setting comes from the environment (see docs/configuration.md):
+export const SERVE_USAGE = formatUsage({
+  synopsis: '[serve]',
+  about: `Starts one instance. Every setting comes from the environment (see docs/configuration.md):
 HOST, PORT, DATA_DIR, REDIS_URL or REDIS_CLUSTER_NODES, INSTANCE_ID, AUTH_SECRET,
 ADMIN_TOKEN, LOG_LEVEL, ... An invalid setting stops start-up with one line naming it.
 
-SIGTERM/SIGINT: stop accepting, close clients with 1012, flush to disk, exit 0.
-
-  -h, --help   this text
-
-exit codes: 0 stopped cleanly, 1 configuration error, start-up failure or a shutdown
-that missed its deadline, 2 usage error
-`
+SIGTERM/SIGINT: stop accepting, close clients with 1012, flush to disk, exit 0.`,
+  options: [],
+  exitCodes: `0 stopped cleanly, 1 configuration error, start-up failure or a shutdown
+that missed its deadline, 2 usage error`,
+})
 
 /**
  * The environment → configuration mapping of `serve`, in one place: everything `serve`
@@ -49,13 +48,9 @@ async function runServe(argv: readonly string[], context: CliContext): Promise<n
       allowPositionals: false,
       options: { help: { type: 'boolean', short: 'h' } },
     })
-    if (values.help) {
-      context.stdout.write(SERVE_USAGE)
-      return ExitCode.ok
-    }
+    if (values.help) return answerHelpOrUsage({ kind: 'help' }, SERVE_USAGE, context)!
   } catch (error) {
-    context.stderr.write(`error: ${(error as Error).message}\n\n${SERVE_USAGE}`)
-    return ExitCode.usage
+    return usageError((error as Error).message, SERVE_USAGE, context)
   }
 
   let config: Config

@@ -5,34 +5,33 @@
  */
 import { parseArgs } from 'node:util'
 import type { SimulateOptions } from '../testing/sim-options.js'
+import { formatUsage } from './usage.js'
 
-export const SIMULATE_USAGE = `Usage: yjs-cluster-server simulate --url ws://HOST:PORT[,ws://HOST2:PORT2] [options]
-
-Stock y-websocket editors type into docs on the given servers (editors of each doc are spread
+export const SIMULATE_USAGE = formatUsage({
+  synopsis: 'simulate --url ws://HOST:PORT[,ws://HOST2:PORT2] [options]',
+  about: `Stock y-websocket editors type into docs on the given servers (editors of each doc are spread
 over the URLs); then, after a settle period and without reconnecting anyone, every doc is
-checked: all its editors hold the same content and every edit any of them made is present.
-
-Options:
-  --url URLS        WebSocket URLs of the servers, comma-separated (repeatable)
-  --docs N          number of docs (default 1)
-  --editors N       editors per doc (default 3)
-  --rate R          edits per second per editor (default 2: typing pace, a word at a time)
-  --duration S      seconds of typing (default 10)
-  --settle S        seconds to wait for convergence after typing (default 15)
-  --seed N          seed of all randomness (default random; printed, to repeat a run)
-  --prefix P        doc name prefix (default sim-<run id>/)
-  --token T         a JWT every editor sends (?token=)
-  --secret S        the servers' AUTH_SECRET: mint a token per editor and doc (HS256)
-  --chaos N         random disconnects per editor per minute: drops and offline periods (default 0)
-  --offline S       longest offline period in seconds with --chaos (default 3)
-  --json            print the verdict as JSON on stdout
-  --quiet           no progress line on stderr
-  -h, --help        this text
-
-Exit codes: 0 every doc converged and no edit was lost; 1 divergence or lost edits (the first
+checked: all its editors hold the same content and every edit any of them made is present.`,
+  options: [
+    ['--url URLS', 'WebSocket URLs of the servers, comma-separated (repeatable)'],
+    ['--docs N', 'number of docs (default 1)'],
+    ['--editors N', 'editors per doc (default 3)'],
+    ['--rate R', 'edits per second per editor (default 2: typing pace, a word at a time)'],
+    ['--duration S', 'seconds of typing (default 10)'],
+    ['--settle S', 'seconds to wait for convergence after typing (default 15)'],
+    ['--seed N', 'seed of all randomness (default random; printed, to repeat a run)'],
+    ['--prefix P', 'doc name prefix (default sim-<run id>/)'],
+    ['--token T', 'a JWT every editor sends (?token=)'],
+    ['--secret S', "the servers' AUTH_SECRET: mint a token per editor and doc (HS256)"],
+    ['--chaos N', 'random disconnects per editor per minute: drops and offline periods (default 0)'],
+    ['--offline S', 'longest offline period in seconds with --chaos (default 3)'],
+    ['--json', 'print the verdict as JSON on stdout'],
+    ['--quiet', 'no progress line on stderr'],
+  ],
+  exitCodes: `0 every doc converged and no edit was lost; 1 divergence or lost edits (the first
 divergent doc and a diff are printed), or the editors could not connect; 2 bad command line;
-130 interrupted (SIGINT/SIGTERM: typing stops, the run settles and prints its verdict).
-`
+130 interrupted (SIGINT/SIGTERM: typing stops, the run settles and prints its verdict)`,
+})
 
 export type ParsedSimulateArgs =
   | { kind: 'help' }

@@ -9,6 +9,7 @@ import { SimulationConnectError, simulateEditors } from '../testing/simulate.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
 import { parseSimulateArgs, SIMULATE_USAGE } from './simulate-args.js'
+import { answerHelpOrUsage, usageError } from './usage.js'
 
 /** Library option → the flag a CLI user typed, for error messages. */
 const FLAG_OF: Record<string, string> = {
@@ -41,14 +42,7 @@ export const simulateCommand: CliCommand = {
   summary: 'simulated editors type into live servers; exit 0 only if nothing was lost',
   async run(argv: readonly string[], context: CliContext): Promise<number> {
     const parsed = parseSimulateArgs(argv)
-    if (parsed.kind === 'help') {
-      context.stdout.write(SIMULATE_USAGE)
-      return ExitCode.ok
-    }
-    if (parsed.kind === 'usage-error') {
-      context.stderr.write(`error: ${parsed.message}\n\n${SIMULATE_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed.kind !== 'run') return answerHelpOrUsage(parsed, SIMULATE_USAGE, context)!
     try {
       const verdict = await simulateEditors({
         ...parsed.options,
@@ -61,8 +55,11 @@ export const simulateCommand: CliCommand = {
       return verdict.interrupted ? ExitCode.interrupted : ExitCode.ok
     } catch (error) {
       if (error instanceof SimulationOptionsError) {
-        context.stderr.write(`error: ${FLAG_OF[error.option] ?? error.option}: ${error.message}\n`)
-        return ExitCode.usage
+        return usageError(
+          `${FLAG_OF[error.option] ?? error.option}: ${error.message}`,
+          SIMULATE_USAGE,
+          context,
+        )
       }
       if (error instanceof SimulationConnectError) {
         context.stderr.write(`error: ${error.message}\n`)

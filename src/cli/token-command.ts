@@ -9,20 +9,20 @@ import { SignJWT } from 'jose'
 import { docNameProblem } from '../doc-name.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode } from './exit-codes.js'
+import { answerHelpOrUsage, formatUsage, usageError } from './usage.js'
 
-export const TOKEN_USAGE = `usage: yjs-cluster-server token --docs PATTERNS [options]
-
-Prints an HS256 JWT for this server's AUTH_SECRET on stdout.
-
-  --docs PATTERNS   comma-separated doc names or prefixes ending in * ("*" = every doc)
-  --sub SUBJECT     the user it is for (JWT "sub"; revocations and webhooks name it)
-  --mode MODE       write (default) or read
-  --ttl DURATION    how long it is valid: 90s, 15m, 12h, 7d, or plain seconds (default 1h)
-  --secret SECRET   signing key (default: the AUTH_SECRET environment variable)
-  -h, --help        this text
-
-exit codes: 0 printed, 2 usage error (nothing printed on stdout)
-`
+export const TOKEN_USAGE = formatUsage({
+  synopsis: 'token --docs PATTERNS [options]',
+  about: "Prints an HS256 JWT for this server's AUTH_SECRET on stdout.",
+  options: [
+    ['--docs PATTERNS', 'comma-separated doc names or prefixes ending in * ("*" = every doc)'],
+    ['--sub SUBJECT', 'the user it is for (JWT "sub"; revocations and webhooks name it)'],
+    ['--mode MODE', 'write (default) or read'],
+    ['--ttl DURATION', 'how long it is valid: 90s, 15m, 12h, 7d, or plain seconds (default 1h)'],
+    ['--secret SECRET', 'signing key (default: the AUTH_SECRET environment variable)'],
+  ],
+  exitCodes: '0 printed, 2 usage error (nothing printed on stdout)',
+})
 
 /** What a token carries, validated. */
 export interface TokenRequest {
@@ -111,14 +111,8 @@ export const tokenCommand: CliCommand = {
   summary: 'mint a JWT for AUTH_SECRET (--docs, --sub, --mode, --ttl)',
   async run(argv: readonly string[], context: CliContext): Promise<number> {
     const parsed = parseTokenArgs(argv, context.env)
-    if (parsed === 'help') {
-      context.stdout.write(TOKEN_USAGE)
-      return ExitCode.ok
-    }
-    if (typeof parsed === 'string') {
-      context.stderr.write(`error: ${parsed}\n\n${TOKEN_USAGE}`)
-      return ExitCode.usage
-    }
+    if (parsed === 'help') return answerHelpOrUsage({ kind: 'help' }, TOKEN_USAGE, context)!
+    if (typeof parsed === 'string') return usageError(parsed, TOKEN_USAGE, context)
     context.stdout.write(`${await mintToken(parsed)}\n`)
     return ExitCode.ok
   },

@@ -4,9 +4,12 @@
  * Argument checks that need no process of their own go through `dispatch` in process
  * (each child process costs 2-4 s of tsx start-up on a loaded machine).
  */
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { offlineAdapters } from '../../src/adapters.js'
 import type { CliContext } from '../../src/cli/command.js'
 import { commands } from '../../src/cli/commands.js'
 import { dispatch } from '../../src/cli/dispatch.js'
@@ -14,6 +17,7 @@ import { ExitCode } from '../../src/cli/exit-codes.js'
 import { rawUpgrade } from '../helpers/http.js'
 import { BIN, runCli } from '../helpers/run-cli.js'
 import { startServer } from '../helpers/server.js'
+import { tempDir } from '../helpers/temp-dir.js'
 import { TEST_SECRET } from '../helpers/tokens.js'
 
 describe('yjs-cluster-server --help', () => {
@@ -25,14 +29,39 @@ describe('yjs-cluster-server --help', () => {
   })
 
   it.each(commands.map((command) => command.name))(
-    '%s --help prints its usage on stdout, exit 0',
+    '%s --help prints its usage on stdout in the one format, exit 0',
     async (name) => {
       const run = await inProcess([name, '--help'])
       expect(run.code, run.stderr).toBe(ExitCode.ok)
-      expect(run.stdout).toMatch(/^usage: /i)
+      // The shape formatUsage gives every command (src/cli/usage.ts).
+      const synopsis = name === 'serve' ? '\\[serve\\]' : name
+      expect(run.stdout).toMatch(new RegExp(`^usage: yjs-cluster-server ${synopsis}`))
+      expect(run.stdout).toMatch(/\n {2}-h, --help +this text\n\n/)
+      expect(run.stdout).toMatch(/\n\nexit codes: 0 /)
+      expect(run.stdout.endsWith('\n')).toBe(true)
       expect(run.stderr).toBe('')
     },
   )
+
+  it.each(commands.map((command) => command.name))(
+    '%s with an unknown flag: "error: …", then its usage, on stderr; exit 2',
+    async (name) => {
+      const help = await inProcess([name, '--help'])
+      const run = await inProcess([name, '--no-such-flag'])
+      expect(run.code).toBe(ExitCode.usage)
+      expect(run.stdout).toBe('')
+      expect(run.stderr.startsWith("error: Unknown option '--no-such-flag'")).toBe(true)
+      expect(run.stderr.endsWith(`\n\n${help.stdout}`)).toBe(true)
+    },
+  )
+
+  it('simulate: a value out of range is a usage error like any other (usage printed, exit 2)', async () => {
+    const help = await inProcess(['simulate', '--help'])
+    const run = await inProcess(['simulate', '--url', 'ws://127.0.0.1:1', '--editors', '0'])
+    expect(run.code).toBe(ExitCode.usage)
+    expect(run.stderr.split('\n')[0]).toMatch(/^error: --editors: editors must be an integer from 1/)
+    expect(run.stderr.endsWith(`\n\n${help.stdout}`)).toBe(true)
+  })
 
   it('refuses an unknown command with exit 2 and the command list', async () => {
     const run = await inProcess(['frobnicate'])
@@ -95,6 +124,23 @@ describe('yjs-cluster-server token', () => {
     expect(run.code).toBe(ExitCode.usage)
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(message)
+  })
+})
+
+describe('yjs-cluster-server export --out', () => {
+  it('a file that cannot be written is a failure, not a silent success', async () => {
+    const dataDir = await tempDir('yws-cli-export-')
+    const adapters = offlineAdapters(dataDir, { readOnly: false })
+    await adapters.store.open()
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'kept')
+    await adapters.store.append('exported', Y.encodeStateAsUpdate(doc))
+    await adapters.close()
+    const out = join(dataDir, 'no-such-dir', 'backup.ndjson')
+    const run = await inProcess(['export', '--data-dir', dataDir, '--out', out])
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr).toContain(`export: cannot write ${out}: ENOENT`)
+    expect(run.stderr).not.toContain('exported 1 docs')
   })
 })
 

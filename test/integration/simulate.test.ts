@@ -226,7 +226,7 @@ describe('the simulate command line', () => {
   it('--help prints the usage; bad flags exit 2 naming the flag', async () => {
     const help = await runSimulate(['--help'])
     expect(help.code).toBe(0)
-    expect(help.stdout).toContain('Usage: yjs-cluster-server simulate --url')
+    expect(help.stdout).toContain('usage: yjs-cluster-server simulate --url')
     for (const [argv, message] of [
       [[], /--url is required/],
       [['--url', 'ws://127.0.0.1:1', '--editors', '0'], /--editors: editors must be an integer from 1/],
