@@ -1,0 +1,85 @@
+import { Level } from 'level'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { LevelDocStore, prefixEnd } from '../../src/storage/level-doc-store.js'
+import { dumpLevel } from '../helpers/doc-store-fixtures.js'
+import { tempDir } from '../helpers/temp-dir.js'
+
+async function storeWith(names: readonly string[]) {
+  const dir = await tempDir('yws-store-')
+  const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+  await store.open()
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, 'x')
+  for (const name of names) store.append(name, Y.encodeStateAsUpdate(doc))
+  await store.close()
+  return dir
+}
+
+// Listing order, prefixes and paging are in the DocStore contract (test/contract/doc-store.test.ts).
+describe('LevelDocStore key ranges', () => {
+  it('prefixEnd bounds exactly the keys that start with the prefix', () => {
+    expect(prefixEnd('ab')).toBe('ac')
+    expect(prefixEnd('a\ud7ff')).toBe('a\ue000')
+    expect(prefixEnd('a\u{10FFFF}')).toBe('b')
+    expect(() => prefixEnd('')).toThrow(RangeError)
+  })
+})
+
+describe('LevelDocStore on-disk layout (unchanged by the core/backend split)', () => {
+  it('opens a directory written in the release layout, and writes the same key shapes', async () => {
+    const dir = await tempDir('yws-store-')
+    const text = (value: string, clientID: number) => {
+      const doc = new Y.Doc()
+      doc.clientID = clientID
+      doc.getText('t').insert(0, value)
+      return Y.encodeStateAsUpdate(doc)
+    }
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await raw.open()
+    await raw.batch([
+      { type: 'put', key: 'm\u0000boot', value: Buffer.from('00000000abcd') },
+      { type: 'put', key: 'd\u0000old\u0000s', value: text('snap', 1) },
+      { type: 'put', key: 'd\u0000old\u0000l00000000abcd00000001', value: text('log', 2) },
+      { type: 'put', key: 'g\u0000gone', value: Buffer.from('7') },
+    ])
+    await raw.close()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    const loaded = await store.load('old')
+    expect([loaded.snapshotBytes > 0, loaded.logEntries]).toEqual([true, 1])
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, loaded.update)
+    expect(doc.getText('t').toString()).toMatch(/^(snaplog|logsnap)$/)
+    expect(await store.generation('gone')).toBe(7)
+    store.append('old', text('new', 3))
+    await store.close()
+    const keys = (await dumpLevel(dir)).map(([key]) => key)
+    expect(keys).toContain('m\u0000boot')
+    const fresh = keys.filter((key) => key.startsWith('d\u0000old\u0000l') && !key.endsWith('abcd00000001'))
+    expect(fresh).toHaveLength(1)
+    expect(fresh[0]!.startsWith('d\u0000old\u0000l')).toBe(true)
+    expect(fresh[0]!.slice('d\u0000old\u0000l'.length)).toMatch(/^[0-9a-f]{12}00000001$/)
+  })
+})
+
+describe('LevelDocStore readOnly', () => {
+  it('writes nothing, not even a boot id, and refuses writes', async () => {
+    const dir = await storeWith(['a', 'b'])
+    const before = await dumpLevel(dir)
+    const store = new LevelDocStore(dir, { readOnly: true })
+    await store.open()
+    expect(() => store.append('a', new Uint8Array([0, 0]))).toThrow(/read-only/)
+    expect(() => store.compact('a')).toThrow(/read-only/)
+    const dry = await store.compact('a', { dryRun: true })
+    expect(dry.logEntriesMerged).toBe(1)
+    expect(await store.verify('a')).toBeUndefined()
+    await store.close()
+    expect(await dumpLevel(dir)).toEqual(before)
+  })
+
+  it('does not create a missing directory', async () => {
+    const store = new LevelDocStore(`${await tempDir('yws-store-')}/missing`, { readOnly: true })
+    await expect(store.open()).rejects.toThrow(/cannot open LevelDB/)
+  })
+})
