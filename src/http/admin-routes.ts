@@ -119,12 +119,17 @@ export function operatorRoutes(actions: AdminActions): AdminRoute[] {
       pattern: '/admin/compact',
       summary: 'compact `{doc?|prefix?, gc?, dryRun?}` through this instance',
       parse: async ({ request }) => {
-        const body = await readJson(request)
+        const body = await readJson(request, ['doc', 'prefix', 'gc', 'dryRun'])
         if (!body.ok) return refuse(400, body.error)
         const { doc, prefix, gc, dryRun } = body.value
         if (doc !== undefined && !docField(doc).ok) return refuse(400, 'doc must be a valid document name')
         const problem = prefixProblem(prefix)
         if (problem) return refuse(400, problem)
+        if (doc !== undefined && prefix !== undefined) return refuse(400, 'give doc or prefix, not both')
+        // Not coerced: "dryRun": "true" must not run a real compaction.
+        if (gc !== undefined && typeof gc !== 'boolean') return refuse(400, 'gc must be a boolean')
+        if (dryRun !== undefined && typeof dryRun !== 'boolean')
+          return refuse(400, 'dryRun must be a boolean')
         return accept({
           ...(doc !== undefined ? { doc: doc as string } : {}),
           ...(prefix !== undefined ? { prefix: prefix as string } : {}),
@@ -139,7 +144,7 @@ export function operatorRoutes(actions: AdminActions): AdminRoute[] {
       pattern: '/admin/evict',
       summary: 'close a doc’s clients (1000) and unload it, on every instance `{doc}`',
       parse: async ({ request }) => {
-        const body = await readJson(request)
+        const body = await readJson(request, ['doc'])
         return body.ok ? docField(body.value.doc) : refuse(400, body.error)
       },
       run: async (doc, response) => sendJson(response, 200, { closed: await actions.evict(doc) }),
@@ -149,7 +154,7 @@ export function operatorRoutes(actions: AdminActions): AdminRoute[] {
       pattern: '/admin/revoke',
       summary: 'close a doc’s or a user’s connections (4003) and refuse their tokens `{doc|sub}`',
       parse: async ({ request }) => {
-        const body = await readJson(request)
+        const body = await readJson(request, ['doc', 'sub'])
         if (!body.ok) return refuse(400, body.error)
         const { doc, sub } = body.value
         if ((doc === undefined) === (sub === undefined)) return refuse(400, 'give exactly one of doc or sub')

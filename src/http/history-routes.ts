@@ -95,7 +95,7 @@ export function historyRoutes(history: HistoryActions, exists: DocExists): Admin
       parse: async ({ params, request }) => {
         const doc = docParam(params)
         if (!doc.ok) return doc
-        const body = await readJson(request)
+        const body = await readJson(request, ['label'])
         if (!body.ok) return refuse(400, body.error)
         const problem = labelProblem(body.value.label)
         if (problem) return refuse(400, problem)
@@ -145,7 +145,7 @@ export function historyRoutes(history: HistoryActions, exists: DocExists): Admin
       parse: async ({ params, request }) => {
         const doc = docParam(params)
         if (!doc.ok) return doc
-        const body = await readJson(request)
+        const body = await readJson(request, ['keep', 'dryRun'])
         if (!body.ok) return refuse(400, body.error)
         const { keep, dryRun } = body.value
         if (keep !== undefined && (!Number.isSafeInteger(keep) || (keep as number) < 1))

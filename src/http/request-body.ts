@@ -31,8 +31,12 @@ export function readBody(request: IncomingMessage, limit: number): Promise<BodyR
 
 export type JsonBody = { ok: true; value: Record<string, unknown> } | { ok: false; error: string }
 
-/** A JSON object body of at most MAX_JSON_BODY_BYTES; an empty body is `{}`. */
-export async function readJson(request: IncomingMessage): Promise<JsonBody> {
+/**
+ * A JSON object body of at most MAX_JSON_BODY_BYTES with no keys but `fields`; an empty body
+ * is `{}`. Another key is refused: a misspelt option (`dryrun`) must not silently mean its
+ * default (a real compaction or prune instead of a dry run).
+ */
+export async function readJson(request: IncomingMessage, fields: readonly string[]): Promise<JsonBody> {
   const result = await readBody(request, MAX_JSON_BODY_BYTES)
   if (!result.ok) return { ok: false, error: `body larger than ${MAX_JSON_BODY_BYTES} bytes` }
   const text = result.body.toString('utf8')
@@ -45,6 +49,11 @@ export async function readJson(request: IncomingMessage): Promise<JsonBody> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: 'body must be a JSON object' }
+  }
+  const unknown = Object.keys(value).find((key) => !fields.includes(key))
+  if (unknown !== undefined) {
+    const expected = fields.length > 0 ? `expected ${fields.join(', ')}` : 'expected an empty body'
+    return { ok: false, error: `unknown field ${JSON.stringify(unknown)} (${expected})` }
   }
   return { ok: true, value: value as Record<string, unknown> }
 }

@@ -170,3 +170,37 @@ describe('a request about an unknown doc changes nothing (bugs brief 2, 4)', () 
     expect((await httpRequest(server.port, '/admin/flush', { method: 'GET' })).status).toBe(401)
   })
 })
+
+describe('admin JSON bodies are read exactly (bugs brief 5)', () => {
+  it.each([
+    [
+      '/admin/compact',
+      { doc: 'kept', dryrun: true },
+      'unknown field "dryrun" (expected doc, prefix, gc, dryRun)',
+    ],
+    ['/admin/compact', { doc: 'kept', dryRun: 'true' }, 'dryRun must be a boolean'],
+    ['/admin/compact', { doc: 'kept', gc: 'false' }, 'gc must be a boolean'],
+    ['/admin/compact', { doc: 'kept', prefix: 'k' }, 'give doc or prefix, not both'],
+    ['/admin/evict', { doc: 'kept', all: true }, 'unknown field "all" (expected doc)'],
+    ['/admin/revoke', { doc: 'kept', user: 'ada' }, 'unknown field "user" (expected doc, sub)'],
+    ['/admin/docs/kept/versions', { lable: 'v1' }, 'unknown field "lable" (expected label)'],
+    [
+      '/admin/docs/kept/versions/prune',
+      { keep: 1, dry_run: true },
+      'unknown field "dry_run" (expected keep, dryRun)',
+    ],
+  ])('POST %s %j is 400 and does nothing', async (path, body, error) => {
+    const server = await standalone()
+    expect((await postBytes(server.port, '/admin/docs/kept/updates', textUpdate('a'))).status).toBe(200)
+    expect((await postBytes(server.port, '/admin/docs/kept/updates', textUpdate('b'))).status).toBe(200)
+    const before = await server.app.store.load('kept')
+    const response = await httpRequest(server.port, path, { method: 'POST', headers: ADMIN, body })
+    expect(response.status).toBe(400)
+    expect(response.json()).toEqual({ error })
+    const after = await server.app.store.load('kept')
+    expect(after.logEntries).toBe(before.logEntries)
+    expect(after.snapshotBytes).toBe(before.snapshotBytes)
+    const versions = await httpRequest(server.port, '/admin/docs/kept/versions', { headers: ADMIN })
+    expect(versions.json()).toEqual([])
+  })
+})
