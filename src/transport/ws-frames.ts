@@ -96,9 +96,10 @@ export function binaryFrame(message: Uint8Array): Frame {
 }
 
 /**
- * Frames for one socket, written together at the end of the current tick: a client whose
- * doc gets several updates in one tick (a burst from one peer arrives in one TCP read) costs
- * one socket write, not one per frame. Ordering with ws's own frames (ping, close, paced
+ * Frames for one socket, written together at the end of the current tick (or at once when
+ * more than CONCAT_MAX_BYTES are queued): a client whose doc gets several updates in one
+ * tick (a burst from one peer arrives in one TCP read) costs one socket write, not one per
+ * frame. Ordering with ws's own frames (ping, close, paced
  * sends through ws.send) is the caller's job: call `flush()` before any of those.
  */
 export class FrameOutbox {
@@ -121,6 +122,10 @@ export class FrameOutbox {
       this.more.push(frame)
     }
     this.queuedBytes += frameBytes(frame)
+    // Past this, write now: the send budget counts queued bytes as unsent, and ws.send would
+    // have handed them to the kernel at once. So the budget check differs from ws.send's by
+    // at most CONCAT_MAX_BYTES of small frames a tick, never by a big one.
+    if (this.queuedBytes > CONCAT_MAX_BYTES) this.flush()
   }
 
   /** Writes what is queued (dropped when the WebSocket is no longer open, as ws.send would). */
