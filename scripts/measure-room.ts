@@ -31,6 +31,8 @@ const { values, positionals } = parseArgs({
     'quiet-ms': { type: 'string', default: '0' },
     env: { type: 'string', multiple: true, default: [] },
     'no-build': { type: 'boolean', default: false },
+    /** Another checkout's compiled server to measure (before/after comparisons). */
+    dir: { type: 'string', default: '.' },
   },
 })
 const mode = positionals[0] ?? 'stall'
@@ -83,6 +85,7 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
         ...extraEnv,
         ...env,
       },
+      cwd: values.dir,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   )
@@ -440,7 +443,7 @@ async function docs(count: number, quietMs: number): Promise<void> {
   await server.stop()
 }
 
-if (!values['no-build']) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' })
+if (!values['no-build']) execFileSync('npm', ['run', 'build'], { cwd: values.dir, stdio: 'ignore' })
 if (mode === 'stall') await stall(Number(values.mb))
 else if (mode === 'paste') await paste()
 else if (mode === 'docs') await docs(Number(values.docs), Number(values['quiet-ms']))
