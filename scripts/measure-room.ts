@@ -71,7 +71,7 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
       process.execPath,
       '--expose-gc',
       '--import',
-      './scripts/measure-room-probe.mjs',
+      new URL('./measure-room-probe.mjs', import.meta.url).pathname,
       'dist/main.js',
     ],
     {

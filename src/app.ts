@@ -119,7 +119,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     maxDocBytes: config.maxDocBytes,
     maxOpenDocs: config.maxOpenDocs,
     roomIdleMs: config.roomIdleMs,
-    firstSyncCutter: workers,
+    workers,
     // Every load passes the deletion gate: a copy deleted elsewhere is dropped first.
     beforeLoad: (docName): Promise<void> => documents.gate(docName),
     ...wired.roomCallbacks,

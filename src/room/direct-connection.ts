@@ -6,7 +6,8 @@
 import type * as Y from 'yjs'
 import { YwsError } from '../errors.js'
 import type { DocStore } from '../storage/doc-store.js'
-import { type Room, SERVER_ORIGIN } from './room.js'
+import type { Room } from './room.js'
+import { SERVER_ORIGIN } from './room-connection.js'
 import type { RoomRegistry } from './room-registry.js'
 
 /** A server-side editor of one document. */

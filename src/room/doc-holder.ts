@@ -20,6 +20,26 @@ export interface EncodedDoc {
   readonly stateVector: Uint8Array
 }
 
+/** Merges a big update into an encoded doc off the event loop (the worker pool). */
+export interface EncodedDocMerger {
+  mergeEncoded(state: Uint8Array, update: Uint8Array): Promise<EncodedDoc>
+}
+
+/**
+ * `state` with `update` applied, encoded again (pending structs included). Pure: runs on a
+ * worker thread; throws what Y.applyUpdate throws.
+ */
+export function mergeEncoded(state: Uint8Array, update: Uint8Array): EncodedDoc {
+  const doc = new Y.Doc({ gc: true })
+  try {
+    Y.applyUpdate(doc, state)
+    Y.applyUpdate(doc, update)
+    return { update: Y.encodeStateAsUpdate(doc), stateVector: Y.encodeStateVector(doc) }
+  } finally {
+    doc.destroy()
+  }
+}
+
 export class DocHolder {
   private liveDoc: Y.Doc | undefined
   private encoded: EncodedDoc | undefined
@@ -74,6 +94,12 @@ export class DocHolder {
   /** The doc's exact encoded size. */
   byteLength(): number {
     return this.encoded ? this.encoded.update.byteLength : Y.encodeStateAsUpdate(this.doc).byteLength
+  }
+
+  /** Replaces the encoded form (a merge of it done elsewhere); only while no Y.Doc is held. */
+  replaceEncoded(encoded: EncodedDoc): void {
+    if (!this.encoded) throw new Error('the document is live')
+    this.encoded = encoded
   }
 
   /** Keeps the Y.Doc live until the matching `unpin`. */

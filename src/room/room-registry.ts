@@ -15,7 +15,6 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Relay } from '../relay/relay.js'
 import type { DocStore } from '../storage/doc-store.js'
-import type { FirstSyncCutter } from './first-sync.js'
 import { Room, type RoomDeps } from './room.js'
 
 /** Default quiet time after which an open room drops its Y.Doc (15-30 s: two sweeps). */
@@ -40,8 +39,8 @@ export interface RoomRegistryOptions {
   readonly roomIdleMs: number
   /** An open room's Y.Doc unused this long is dropped, the doc held encoded (0: never). */
   readonly docIdleMs?: number | undefined
-  /** The worker pool: cuts a big encoded doc's first sync off the event loop. */
-  readonly firstSyncCutter?: FirstSyncCutter | undefined
+  /** The worker pool (see RoomDeps.workers). */
+  readonly workers?: RoomDeps['workers']
   /**
    * Runs before a doc is loaded from the store (the document API's deletion gate: wait for a
    * delete in progress, drop a local copy older than the cluster's last delete).
@@ -76,7 +75,7 @@ export class RoomRegistry {
       metrics: options.metrics,
       logger: options.logger,
       maxDocBytes: options.maxDocBytes,
-      firstSyncCutter: options.firstSyncCutter,
+      workers: options.workers,
       onChange: options.onChange,
     }
     const docIdleMs = options.docIdleMs ?? DOC_IDLE_MS
@@ -192,6 +191,8 @@ export class RoomRegistry {
     const task = (async () => {
       this.open.delete(docName)
       this.options.metrics.openDocs.set(this.open.size)
+      // A big update still merging off the loop is fanned out (stored) first.
+      await entry.room.settled()
       this.options.beforeUnload?.(entry.room)
       await entry.room.destroy()
       // Everything the room appended is queued in the store; make it durable before the

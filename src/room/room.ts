@@ -2,14 +2,15 @@
  * One open document on this instance: its Y.Doc, its presence (room-awareness.ts), the
  * connections editing it, and the wiring of every change to clients, storage and the relay.
  *
- * Update flow (`fanOut` is the single fan-out point):
- *   client update  -> validated upstream -> size check -> receive(origin = connection)
+ * Update flow (fan-out.ts is the single fan-out point):
+ *   client update  -> validated upstream -> size check -> receive(origin = connection), or a
+ *                     big one into a doc held encoded: merged on the pool (off-loop-merge.ts)
  *   relay update   -> receive(origin = RELAY_ORIGIN)
- *   receive        -> Y.applyUpdate, then fanOut(the bytes AS RECEIVED) if they told the doc
+ *   receive        -> Y.applyUpdate, then fan out the bytes AS RECEIVED if they told the doc
  *                     anything (integrated, or held as pending structs / pending deletes)
- *   local change   -> the Y.Doc 'update' event -> fanOut(what the doc emitted)
- *   fanOut         -> every other connection, the store (always), the relay (unless it came
- *                     from the relay: no echo loops), the change hooks (change-hooks.ts)
+ *   local change   -> the Y.Doc 'update' event -> fan out what the doc emitted
+ *   fan out        -> other connections, the store, the relay (unless from it), the hooks
+ * The doc is held live or encoded (doc-holder.ts); reads work on either.
  * Why received bytes and not the doc's event: an update whose dependencies have not arrived
  * emits nothing (Yjs parks it in store.pendingStructs), and when the dependency arrives the
  * combined change carries the dependency's origin, so a relay-origin dependency would hide a
@@ -20,27 +21,22 @@
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DocumentTooLargeError } from '../errors.js'
-import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
-import type { Metrics } from '../observability/metrics.js'
-import { type ClientMessage, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../protocol/messages.js'
+import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
-import type { DocStore } from '../storage/doc-store.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
 import { DocSizeBudget } from './doc-size-budget.js'
-import { answerSyncStep1, type FirstSyncCutter, type FirstSyncSource } from './first-sync.js'
+import { FanOut } from './fan-out.js'
+import { answerSyncStep1, type FirstSyncSource } from './first-sync.js'
+import { OffLoopMerges } from './off-loop-merge.js'
 import { RoomAwareness } from './room-awareness.js'
-import { API_ORIGIN, changeOriginOf, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
+import { API_ORIGIN, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
 
-export { FIRST_SYNC_PIECE_BYTES } from './first-sync.js'
-export {
-  API_ORIGIN,
-  type OutgoingType,
-  RELAY_ORIGIN,
-  type RoomConnection,
-  SERVER_ORIGIN,
-} from './room-connection.js'
+import type { RoomChange, RoomDeps } from './room-deps.js'
+
+export type { OutgoingType, RoomConnection } from './room-connection.js'
+export type { RoomChange, RoomDeps } from './room-deps.js'
 
 /** An update that would grow the document past MAX_DOC_BYTES (catalogued in errors.ts). */
 export { DocumentTooLargeError }
@@ -50,43 +46,19 @@ const LIVE_COMPACTION_MAX_BYTES = 1024 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
-export interface RoomDeps {
-  readonly store: DocStore
-  readonly metrics: Metrics
-  readonly logger: Logger
-  readonly maxDocBytes: number
-  /** Cuts a big encoded doc's first sync off the event loop; without it the doc is built here. */
-  readonly firstSyncCutter?: FirstSyncCutter | undefined
-  /**
-   * Told about every change the room fans out, with the update as received. A returned
-   * promise is the change's hooks; the room chains them so they run one at a time in the
-   * order the doc accepted the changes, and hands a client's to its connection (which
-   * waits for it before its next message).
-   */
-  readonly onChange?: ((change: RoomChange) => Promise<void> | undefined) | undefined
-}
-
-/** One change the room accepted, as the change hooks see it. */
-export interface RoomChange {
-  readonly room: Room
-  readonly update: Uint8Array
-  readonly origin: ChangeOrigin
-}
-
 export class Room implements RelaySink {
   /** The content, live or encoded (doc-holder.ts): the registry sweeps it, a direct connection pins it. */
   readonly content: DocHolder
   private readonly connections = new Set<RoomConnection>()
   private readonly presence: RoomAwareness
-  private readonly changeHooks: ChangeHookQueue<RoomChange> | undefined
+  private readonly fanOut: FanOut<RoomChange>
   private readonly firstSync: FirstSyncSource
+  private readonly offLoop: OffLoopMerges | undefined
   private readonly sizeBudget: DocSizeBudget
   private relay: RoomRelay = DETACHED_ROOM_RELAY
   /** While `receive` applies an update: what the doc emitted meanwhile (not fanned out). */
   private receiving: Uint8Array[] | undefined
   private destroyed = false
-  /** Set while a message is handled: the hooks of the change it caused. */
-  private messageHooks: Promise<void> | undefined
 
   private constructor(
     readonly docName: string,
@@ -102,11 +74,28 @@ export class Room implements RelaySink {
       publish: (update) => this.relay.publishAwareness(update),
       onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
     })
-    this.changeHooks = deps.onChange && new ChangeHookQueue(deps.onChange)
-    this.sizeBudget = new DocSizeBudget(deps.maxDocBytes, loaded.byteLength, () => this.content.byteLength())
+    const sizeBudget = new DocSizeBudget(deps.maxDocBytes, loaded.byteLength, () => this.content.byteLength())
+    this.sizeBudget = sizeBudget
+    this.fanOut = new FanOut<RoomChange>({
+      docName,
+      store: deps.store,
+      connections: this.connections,
+      relay: () => this.relay,
+      changeHooks: deps.onChange && new ChangeHookQueue(deps.onChange),
+      change: (update, origin) => ({ room: this, update, origin }),
+      grew: (bytes) => sizeBudget.grew(bytes),
+    })
+    this.offLoop =
+      deps.workers &&
+      new OffLoopMerges(deps.workers, {
+        content: this.content,
+        accept: (update, connection) => this.fanOut.capture(() => this.fanOut.send(update, connection)),
+        applyHere: (update, connection) => this.receiveFrom(connection, update),
+        refuse: (connection, error) => this.refuse(connection, error),
+      })
     this.firstSync = {
       content: this.content,
-      cutter: deps.firstSyncCutter,
+      cutter: deps.workers,
       serves: (connection) => this.connections.has(connection) && !this.destroyed,
       logger,
     }
@@ -155,22 +144,22 @@ export class Room implements RelaySink {
    * when there are any, so the connection can hold its next message until they finished.
    */
   handleMessage(connection: RoomConnection, message: ClientMessage): Promise<void> | undefined {
-    this.messageHooks = undefined
-    this.act(connection, message)
-    const hooks = this.messageHooks
-    this.messageHooks = undefined
-    return hooks
+    let merging: Promise<void> | undefined
+    const hooks = this.fanOut.capture(() => {
+      merging = this.act(connection, message)
+    })
+    return merging ?? hooks
   }
 
-  private act(connection: RoomConnection, message: ClientMessage): void {
+  /** Returns the merge of a big update off the loop, when it went there. */
+  private act(connection: RoomConnection, message: ClientMessage): Promise<void> | undefined {
     switch (message.kind) {
       case 'sync-step1':
         answerSyncStep1(this.firstSync, connection, message.stateVector)
         return
       case 'sync-step2':
       case 'update':
-        this.applyClientUpdate(connection, message.update)
-        return
+        return this.applyClientUpdate(connection, message.update)
       case 'awareness':
         this.presence.applyFromClient(connection, message.update, message.entries)
         return
@@ -182,7 +171,7 @@ export class Room implements RelaySink {
     }
   }
 
-  private applyClientUpdate(connection: RoomConnection, update: Uint8Array): void {
+  private applyClientUpdate(connection: RoomConnection, update: Uint8Array): Promise<void> | undefined {
     if (connection.readOnly) {
       // Every client answers our sync step 1 with a step 2, usually empty ([0, 0]): only
       // count real edits. Nothing from a read-only connection is ever applied.
@@ -198,14 +187,33 @@ export class Room implements RelaySink {
       connection.close('documentTooLarge')
       return
     }
+    if (this.offLoop?.wants(update)) {
+      // Counted now: a second big update must not pass the limit while this one merges.
+      this.sizeBudget.grew(update.byteLength)
+      return this.offLoop.merge(update, connection)
+    }
+    this.receiveFrom(connection, update)
+    return undefined
+  }
+
+  private receiveFrom(connection: RoomConnection, update: Uint8Array): void {
     try {
       this.receive(update, connection)
     } catch (error) {
-      // The update decoded (it was validated) but Yjs could not integrate it.
-      this.logger.warn({ conn: connection.id, err: error }, 'update failed to apply')
-      this.deps.metrics.rejectedInputs.inc({ reason: 'apply-failed' })
-      connection.close('protocolError')
+      this.refuse(connection, error)
     }
+  }
+
+  /** The update decoded (it was validated) but Yjs could not integrate it. */
+  private refuse(connection: RoomConnection, error: unknown): void {
+    this.logger.warn({ conn: connection.id, err: error }, 'update failed to apply')
+    this.deps.metrics.rejectedInputs.inc({ reason: 'apply-failed' })
+    connection.close('protocolError')
+  }
+
+  /** Resolves once the big updates merging off the loop are fanned out (before an unload). */
+  settled(): Promise<void> {
+    return this.offLoop?.settled() ?? Promise.resolve()
   }
 
   /**
@@ -233,7 +241,7 @@ export class Room implements RelaySink {
     try {
       Y.applyUpdate(this.content.doc, update, origin)
     } catch (error) {
-      for (const part of emitted) this.fanOut(part, origin)
+      for (const part of emitted) this.fanOut.send(part, origin)
       throw error
     } finally {
       this.receiving = undefined
@@ -242,7 +250,7 @@ export class Room implements RelaySink {
       store.pendingStructs !== pendingStructs ||
       store.pendingStructs?.update !== pendingUpdate ||
       store.pendingDs !== pendingDs
-    if (emitted.length > 0 || heldPending) this.fanOut(update, origin)
+    if (emitted.length > 0 || heldPending) this.fanOut.send(update, origin)
   }
 
   /**
@@ -266,26 +274,7 @@ export class Room implements RelaySink {
       this.receiving.push(update)
       return
     }
-    this.fanOut(update, origin)
-  }
-
-  /** Sends one change to the room's other clients, the store, the relay and the hooks. */
-  private fanOut(update: Uint8Array, origin: unknown): void {
-    this.sizeBudget.grew(update.byteLength)
-    const message = encodeUpdate(update)
-    for (const connection of this.connections) {
-      if (connection !== origin) connection.send(message, 'update')
-    }
-    this.deps.store.append(this.docName, update)
-    if (origin !== RELAY_ORIGIN) this.relay.publishUpdate(update)
-    if (this.changeHooks) {
-      const hooks = this.changeHooks.report({
-        room: this,
-        update,
-        origin: changeOriginOf(origin, this.connections),
-      })
-      if (hooks) this.messageHooks = hooks
-    }
+    this.fanOut.send(update, origin)
   }
 
   // RelaySink
@@ -315,11 +304,12 @@ export class Room implements RelaySink {
    */
   compactionState(): Uint8Array | undefined {
     if (this.destroyed) return undefined
-    const encoded = this.content.encodedDoc
-    if (encoded) return encoded.update
-    return this.sizeBudget.bound <= LIVE_COMPACTION_MAX_BYTES
-      ? Y.encodeStateAsUpdate(this.content.doc)
-      : undefined
+    return (
+      this.content.encodedDoc?.update ??
+      (this.sizeBudget.bound <= LIVE_COMPACTION_MAX_BYTES
+        ? Y.encodeStateAsUpdate(this.content.doc)
+        : undefined)
+    )
   }
 
   encodeLocalAwareness(): Uint8Array | undefined {

@@ -4,11 +4,14 @@
  * rooms on the main event loop. Pure functions only: nothing here does I/O.
  */
 import { decodeClientMessage } from '../protocol/messages.js'
+import { type EncodedDoc, mergeEncoded } from '../room/doc-holder.js'
 import { encodedFirstSyncPieces } from '../room/split-update.js'
 import { type CompactedDoc, compactUpdates, loadStoredUpdates } from '../storage/merge.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
-export default function run(task: WorkerTask): Uint8Array | Uint8Array[] | CompactedDoc | ValidationVerdict {
+export default function run(
+  task: WorkerTask,
+): Uint8Array | Uint8Array[] | CompactedDoc | EncodedDoc | ValidationVerdict {
   switch (task.op) {
     case 'merge':
       return loadStoredUpdates(task.updates)
@@ -18,6 +21,8 @@ export default function run(task: WorkerTask): Uint8Array | Uint8Array[] | Compa
       const result = decodeClientMessage(task.message)
       return result.ok ? { ok: true } : { ok: false, reason: result.reason, detail: result.detail }
     }
+    case 'merge-encoded':
+      return mergeEncoded(task.state, task.update)
     case 'first-sync':
       return encodedFirstSyncPieces(task.state, task.stateVector, task.maxPieceBytes)
   }

@@ -11,6 +11,7 @@
  */
 import { Piscina } from 'piscina'
 import { YwsError } from '../errors.js'
+import type { EncodedDoc } from '../room/doc-holder.js'
 import { type CompactedDoc, compactUpdates, loadStoredUpdates, totalBytes } from '../storage/merge.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
@@ -69,6 +70,12 @@ export class WorkerPool {
   async validateMessage(message: Uint8Array): Promise<ValidationVerdict> {
     const task: WorkerTask = { op: 'validate', message }
     return (await this.getPool().run(task)) as ValidationVerdict
+  }
+
+  /** A big update merged into a doc held encoded, on a worker thread (see room/doc-holder.ts). */
+  async mergeEncoded(state: Uint8Array, update: Uint8Array): Promise<EncodedDoc> {
+    const task: WorkerTask = { op: 'merge-encoded', state, update }
+    return (await this.getPool().run(task)) as EncodedDoc
   }
 
   /**
