@@ -3,6 +3,7 @@
  * `{"name":"<doc name>","update":"<base64 of the doc's full state as one Yjs update>"}`.
  * Pure codecs, a bounded line splitter, and paging over a store's doc names.
  */
+import { isUtf8 } from 'node:buffer'
 import { docNameProblem } from '../doc-name.js'
 import { validateUpdate } from '../protocol/messages.js'
 import type { DocStore } from '../storage/doc-store.js'
@@ -56,9 +57,20 @@ export class LineTooLongError extends Error {
 }
 
 /**
+ * A line that is not UTF-8; the import stops there. Decoding it leniently would turn a bad
+ * byte in a doc name into U+FFFD and import the doc under a name nobody wrote.
+ */
+export class LineNotUtf8Error extends Error {
+  override name = 'LineNotUtf8Error'
+  constructor(readonly line: number) {
+    super(`line ${line} is not valid UTF-8`)
+  }
+}
+
+/**
  * Splits a byte stream into lines (LF or CRLF), holding at most `maxLineBytes` of a line in
  * memory. Blank lines are skipped but counted, so line numbers match what an editor shows.
- * @throws LineTooLongError
+ * @throws LineTooLongError, LineNotUtf8Error
  */
 export async function* ndjsonLines(
   chunks: AsyncIterable<Buffer | string>,
@@ -72,6 +84,7 @@ export async function* ndjsonLines(
     pending = []
     pendingBytes = 0
     number += 1
+    if (!isUtf8(whole)) throw new LineNotUtf8Error(number)
     const text = whole.toString('utf8')
     return text.endsWith('\r') ? text.slice(0, -1) : text
   }
@@ -139,6 +152,8 @@ export async function importBackup(
   } catch (error) {
     if (error instanceof ImportStoppedError) throw error
     if (error instanceof LineTooLongError) throw new ImportStoppedError(lastLine + 1, imported, error.message)
+    if (error instanceof LineNotUtf8Error)
+      throw new ImportStoppedError(error.line, imported, 'not valid UTF-8')
     throw error
   }
   return imported

@@ -17,8 +17,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out
 }
 
-async function* chunks(...parts: string[]) {
-  for (const part of parts) yield Buffer.from(part)
+async function* chunks(...parts: (string | Buffer)[]) {
+  for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part
 }
 
 describe('ndjsonLines', () => {
@@ -69,6 +69,22 @@ describe('backup lines', () => {
       ok: false,
       error: 'update must be base64 (its unused bits set)',
     })
+  })
+
+  it('stops at a line that is not UTF-8 instead of importing a mangled name (bugs brief 5)', async () => {
+    const applied: string[] = []
+    const good = (name: string) => encodeBackupLine({ name, update: Y.encodeStateAsUpdate(new Y.Doc()) })
+    const bad = Buffer.concat([
+      Buffer.from('{"name":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('","update":"AAA="}\n'),
+    ])
+    const stop = importBackup(chunks(good('a'), bad, good('c')), {
+      maxLineBytes: 1000,
+      apply: (doc) => void applied.push(doc.name),
+    })
+    await expect(stop).rejects.toMatchObject({ line: 2, imported: 1, reason: 'not valid UTF-8' })
+    expect(applied).toEqual(['a'])
   })
 
   it('importBackup applies in order and stops at a bad line with the count', async () => {
