@@ -30,6 +30,7 @@ export interface ControlChannelOptions {
 
 export class ControlChannel {
   private readonly handlers: ((message: ControlMessage) => void)[] = []
+  private following: Promise<void> | undefined
 
   constructor(private readonly options: ControlChannelOptions) {}
 
@@ -42,12 +43,21 @@ export class ControlChannel {
     this.handlers.push(handler)
   }
 
-  /** Starts following the stream from its current tail (once; again after a reader reset). */
-  async follow(): Promise<void> {
+  /**
+   * Starts following the stream from its current tail (once; again after a reader reset).
+   * Single-flight: two overlapping calls must not follow twice (the second, later tail would
+   * drop what arrived between the two).
+   */
+  follow(): Promise<void> {
     const { key, follower, guard, command } = this.options
-    if (follower.isFollowing(key)) return
-    const last = (await guard.run('control-tail', () => command.xrevrange(key, '+', '-', 'COUNT', 1)))[0]
-    follower.follow(key, last ? last[0] : ZERO_ID, (entries) => this.onEntries(entries))
+    if (follower.isFollowing(key)) return Promise.resolve()
+    this.following ??= (async () => {
+      const last = (await guard.run('control-tail', () => command.xrevrange(key, '+', '-', 'COUNT', 1)))[0]
+      follower.follow(key, last ? last[0] : ZERO_ID, (entries) => this.onEntries(entries))
+    })().finally(() => {
+      this.following = undefined
+    })
+    return this.following
   }
 
   private onEntries(entries: readonly RawEntry[]): void {

@@ -188,6 +188,10 @@ export class RedisStreamRelay implements Relay {
     this.onConnectionChange()
     this.follower.start()
     this.dataLoss.start()
+    // Control messages broadcast once start() resolved are heard (Redis up): they are "now"
+    // events, followed from the tail. Otherwise the recovery on connect follows it.
+    if (this.connected)
+      await this.control.follow().catch((error: unknown) => this.redisError('control-tail', error))
   }
 
   attachStoredDocs(docs: StoredDocs): void {

@@ -1,7 +1,7 @@
 /**
  * `yjs-cluster-server/testing`: helpers for test suites that drive a deployment with
- * simulated editors (issue 15), and the DocStore contract suite every storage backend runs
- * (issue 12). Framework-agnostic: no test-runner import.
+ * simulated editors (issue 15), and the contract suites every storage backend (DocStore) and
+ * every relay (Relay) runs (issue 12). Framework-agnostic: no test-runner import.
  */
 export {
   type ContractAssertion,
@@ -14,6 +14,12 @@ export {
 
 export { formatVerdict } from './format-verdict.js'
 export { type LossyProxy, type LossyProxyOptions, startLossyProxy } from './lossy-proxy.js'
+export {
+  type RelayContractRunner,
+  type RelayFactory,
+  type RelayPlace,
+  relayContract,
+} from './relay-contract.js'
 export type { LatencySummary } from './sim-latency.js'
 export {
   type ChaosOptions,
