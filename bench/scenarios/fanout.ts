@@ -1,9 +1,13 @@
-/** Scenario 1: one writer typing steadily, N readers on the same doc, one instance. */
+/**
+ * Scenario 1: one writer typing steadily, N readers on the same doc, one instance. Light
+ * generator by default (raw readers, the floor runs too); `--gen yjs` uses real providers.
+ */
 import {
   type Ctx,
   LATENCY_METRICS,
   latencyMetrics,
   type Metrics,
+  measureLight,
   measureTyping,
   needsYjsClient,
   type Scenario,
@@ -15,34 +19,40 @@ export const RATE = 20
 export const fanout: Scenario = {
   id: 'fanout',
   title: 'Fan-out latency (one instance)',
-  method: `1 writer types ${RATE} edits/s into one doc; N readers (N = 10 / 100 / 500) on the same doc in the load generator time each edit from the writer's send to their own observe. Warm-up excluded.`,
+  method: `1 writer types ${RATE} edits/s into one doc; N readers (N = 10 / 200 / 500) on the same doc time each edit from the writer's send to their own receipt. Light generator (raw readers, header-only timing; the bare relay is the floor); --gen yjs: stock providers applying every update. Warm-up excluded.`,
   metrics: LATENCY_METRICS,
   variants: (size) =>
     size === 'small'
-      ? [{ label: '10 readers', params: { readers: 10 } }]
-      : [100, 500].map((n) => ({ label: `${n} readers`, params: { readers: n } })),
-  skip: needsYjsClient,
+      ? [10, 200].map((n) => ({ label: `${n} readers`, params: { readers: n } }))
+      : [{ label: '500 readers', params: { readers: 500 } }],
+  skip: () => null,
   async run(ctx: Ctx, v: Variant): Promise<Metrics[]> {
+    const light = ctx.gen('light') === 'light'
+    const why = light ? null : needsYjsClient(ctx.target)
+    if (why) throw new Error(why)
     const server = await ctx.server()
-    const lg = ctx.loadGen()
+    const lightGen = light ? ctx.lightGen(1) : undefined
+    const yjsGen = light ? undefined : ctx.loadGen()
     const out: Metrics[] = []
     for (let rep = 0; rep < ctx.reps; rep++) {
-      const room = ctx.room(`fanout-${v.params.readers}-${rep}`)
-      await lg.call(
-        'open',
-        {
-          url: server.url,
-          protocol: ctx.target.protocol,
-          rooms: [room],
-          writersPerRoom: 1,
-          readersPerRoom: v.params.readers!,
-          timeoutMs: 30_000,
-        },
-        60_000,
-      )
-      const m = await measureTyping(lg, [server], windowParams(ctx.quick), 60_000)
-      out.push(latencyMetrics(m))
-      await lg.call('closeAll', {}, 10_000)
+      const open = {
+        url: server.url,
+        protocol: ctx.target.protocol,
+        rooms: [ctx.room(`fanout-${v.params.readers}-${rep}`)],
+        writersPerRoom: 1,
+        readersPerRoom: v.params.readers!,
+        timeoutMs: 30_000,
+      }
+      const params = windowParams(ctx.quick)
+      if (lightGen) {
+        await lightGen.open(open, 60_000)
+        out.push(latencyMetrics(await measureLight(lightGen, [server], params, 60_000)))
+        await lightGen.closeAll()
+      } else if (yjsGen) {
+        await yjsGen.call('open', open, 60_000)
+        out.push(latencyMetrics(await measureTyping(yjsGen, [server], params, 60_000)))
+        await yjsGen.call('closeAll', {}, 10_000)
+      }
     }
     return out
   },
