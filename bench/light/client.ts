@@ -136,6 +136,33 @@ export class LightClient {
     this.ws?.send(msg)
   }
 
+  /** Sends and resolves once the frame is written to the socket (backpressure for big pushes). */
+  sendAndFlush(msg: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.ws) return reject(new Error('not connected'))
+      this.ws.send(msg, (err) => (err ? reject(err) : resolve()))
+    })
+  }
+
+  /** Resolves once everything this client received covers `clock` of `client` (needs `seen`). */
+  async whenSeen(client: number, clock: number, timeoutMs: number, resyncEveryMs = 0): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let nextResync = Date.now() + resyncEveryMs
+    while ((this.seen?.get(client) ?? 0) < clock) {
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.room}: holds ${this.seen?.get(client) ?? 0} of ${clock} after ${timeoutMs} ms`,
+        )
+      // A server that answers sync before loading its stored state broadcasts the state later;
+      // asking again covers one that does not.
+      if (resyncEveryMs > 0 && Date.now() >= nextResync && this.synced) {
+        this.resync()
+        nextResync = Date.now() + resyncEveryMs
+      }
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+
   /** Closes the socket; resolves once it is closed. */
   close(): Promise<void> {
     const ws = this.ws

@@ -9,6 +9,9 @@ import { LoadGen } from '../load/handle.js'
 import type { TypeResult } from '../load/protocol.js'
 import { latencySummary } from '../load/tracker.js'
 import type {
+  BulkPushParams,
+  BulkPushResult,
+  BulkSyncParams,
   LightMethods,
   LightOpenParams,
   LightProtocol,
@@ -111,7 +114,8 @@ export class LightGen {
     for (const r of res) h.add(hdr.decodeFromCompressedBase64(r.hist))
     const latency = latencySummary(h)
     const sum = (f: (r: (typeof res)[number]) => number): number => res.reduce((a, r) => a + f(r), 0)
-    const windowS = p.durationMs / 1000
+    // A window ended early by stopRun is shorter than asked: the processes report its length.
+    const windowS = Math.max(...res.map((r) => r.windowS))
     return {
       latency,
       sent: sum((r) => r.sent),
@@ -153,6 +157,21 @@ export class LightGen {
       totalMs: Math.max(...res.map((r) => r.totalMs)),
       times: res.flatMap((r) => r.times).sort((a, b) => a - b),
     }
+  }
+
+  /** Ends the running window of every process now. */
+  async stopRun(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.call('stopRun', {}, 10_000)))
+  }
+
+  /** Pushes a big doc from the first process (a second client there confirms receipt). */
+  bulkPush(p: BulkPushParams): Promise<BulkPushResult> {
+    return this.procs[0]!.call('bulkPush', p, p.timeoutMs + 10_000)
+  }
+
+  /** A fresh client in the first process syncs the whole doc. */
+  async bulkSync(p: BulkSyncParams): Promise<number> {
+    return (await this.procs[0]!.call('bulkSync', p, p.timeoutMs + 10_000)).ms
   }
 
   async closeAll(timeoutMs = 20_000): Promise<void> {

@@ -60,10 +60,46 @@ export interface LightReconnectResult {
   times: number[]
 }
 
+export interface BulkPushParams {
+  url: string
+  protocol: LightProtocol
+  room: string
+  /** Text to push, in chunks of chunkChars inserted at random chunk boundaries. */
+  chars: number
+  chunkChars: number
+  /** Largest message sent (keep it below the server's MAX_MESSAGE_BYTES). */
+  maxMessageBytes: number
+  client: number
+  timeoutMs: number
+}
+export interface BulkPushResult {
+  messages: number
+  bytes: number
+  /** The writer's final clock: a client holding it holds the whole doc. */
+  clock: number
+  /** Connect until the last frame is written to the socket. */
+  sendMs: number
+  /** Connect until a second client (joined before the push) has received all of it. */
+  heldMs: number
+}
+export interface BulkSyncParams {
+  url: string
+  protocol: LightProtocol
+  room: string
+  client: number
+  clock: number
+  timeoutMs: number
+}
+
 export interface LightMethods {
   open: [LightOpenParams, LightOpenResult]
   run: [LightRunParams, LightRunResult]
   probe: [LightProbeParams, LightProbeResult]
   reconnect: [{ timeoutMs: number }, LightReconnectResult]
   closeAll: [Record<string, never>, { closed: number }]
+  /** Ends a running `run` window now (its result then covers the shorter window). */
+  stopRun: [Record<string, never>, { stopped: boolean }]
+  bulkPush: [BulkPushParams, BulkPushResult]
+  /** A fresh client joins and times connect -> holding the whole doc. */
+  bulkSync: [BulkSyncParams, { ms: number }]
 }

@@ -8,8 +8,12 @@
  * clocks <= k of it (Yjs delivers in causal order), so coalesced deliveries are all counted.
  */
 import * as hdr from 'hdr-histogram-js'
+import { BulkTrace } from './bulk.js'
 import { LightClient } from './client.js'
 import type {
+  BulkPushParams,
+  BulkPushResult,
+  BulkSyncParams,
   LightMethods,
   LightOpenParams,
   LightOpenResult,
@@ -53,6 +57,7 @@ let measuring = false
 let expected = 0
 let delivered = 0
 let sentMeasured = 0
+let stopRequested = false
 
 function newHist(): hdr.Histogram {
   return hdr.build({
@@ -148,13 +153,16 @@ async function run(p: LightRunParams): Promise<LightRunResult> {
   let rr = 0
   let cpu0 = process.cpuUsage()
   const maxBacklog = Math.max(1, Math.ceil(p.rate * 0.1))
+  stopRequested = false
+  let measuredFrom = measureFrom
   // One scheduler for all writers: every tick, send what the rate says is due; a lagging
   // generator never bursts by more than 100 ms worth of edits.
   for (;;) {
     const now = performance.now()
-    if (now >= end) break
+    if (now >= end || (stopRequested && measuring)) break
     if (!measuring && now >= measureFrom) {
       measuring = true
+      measuredFrom = now
       cpu0 = process.cpuUsage()
       process.send?.({ event: 'measure-start' })
     }
@@ -179,6 +187,7 @@ async function run(p: LightRunParams): Promise<LightRunResult> {
     await sleep(Math.max(1, Math.min(5, 1000 / p.rate)))
   }
   measuring = false
+  const windowS = (performance.now() - measuredFrom) / 1000
   const cpu = process.cpuUsage(cpu0)
   process.send?.({ event: 'measure-end' })
   const drainUntil = Date.now() + p.drainMs
@@ -190,7 +199,7 @@ async function run(p: LightRunParams): Promise<LightRunResult> {
     expected,
     delivered,
     sentInWindow: sentMeasured,
-    windowS: p.durationMs / 1000,
+    windowS,
     loadgenCpuS: (cpu.user + cpu.system) / 1e6,
     writers: writers.map((w) => [w.id, w.trace.clock - (w.queue.length - w.next), w.maxDelivered + 1]),
   }
@@ -258,12 +267,57 @@ async function closeAll(): Promise<{ closed: number }> {
   return { closed }
 }
 
+async function bulkPush(p: BulkPushParams): Promise<BulkPushResult> {
+  const trace = new BulkTrace(p.client, p.client, p.chunkChars)
+  // Encoded before the clock starts: the push itself is what is timed.
+  const msgs = trace.messages(p.chars, p.maxMessageBytes, p.protocol === 'hocuspocus' ? p.room : undefined)
+  const checker = new LightClient(p.url, p.room, p.protocol, undefined)
+  checker.seen = new Map()
+  const pusher = new LightClient(p.url, p.room, p.protocol, undefined)
+  try {
+    await checker.connect(p.timeoutMs)
+    const t0 = performance.now()
+    await pusher.connect(p.timeoutMs)
+    for (const m of msgs) await pusher.sendAndFlush(m)
+    const sendMs = performance.now() - t0
+    await checker.whenSeen(p.client, trace.clock, p.timeoutMs)
+    return {
+      messages: msgs.length,
+      bytes: msgs.reduce((a, m) => a + m.length, 0),
+      clock: trace.clock,
+      sendMs,
+      heldMs: performance.now() - t0,
+    }
+  } finally {
+    await Promise.all([pusher.close(), checker.close()])
+  }
+}
+
+async function bulkSync(p: BulkSyncParams): Promise<{ ms: number }> {
+  const c = new LightClient(p.url, p.room, p.protocol, undefined)
+  c.seen = new Map()
+  try {
+    const t0 = performance.now()
+    await c.connect(p.timeoutMs)
+    await c.whenSeen(p.client, p.clock, p.timeoutMs, 2000)
+    return { ms: performance.now() - t0 }
+  } finally {
+    await c.close()
+  }
+}
+
 const handlers: { [M in keyof LightMethods]: (p: LightMethods[M][0]) => Promise<LightMethods[M][1]> } = {
   open,
   run,
   probe,
   reconnect,
   closeAll,
+  stopRun: async () => {
+    stopRequested = true
+    return { stopped: measuring }
+  },
+  bulkPush,
+  bulkSync,
 }
 
 process.on('message', (raw: unknown) => {

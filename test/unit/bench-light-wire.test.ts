@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { BulkTrace } from '../../bench/light/bulk.js'
 import { Trace } from '../../bench/light/trace.js'
 import {
   readEnvelope,
@@ -122,5 +123,25 @@ describe('frames', () => {
     for (let i = 0; i < 5; i++) Y.applyUpdate(doc, t.nextUpdate())
     const sv = Y.encodeStateVector(doc)
     expect(readStateVector(sv, 0, sv.length)).toEqual(new Map([[3_000_000_000, 5]]))
+  })
+})
+
+describe('BulkTrace', () => {
+  it('writes multi-insert updates Yjs integrates, in messages below the size limit', () => {
+    const t = new BulkTrace(4242, 1, 4096)
+    const msgs = t.messages(1_000_000, 256 * 1024)
+    const doc = new Y.Doc()
+    for (const m of msgs) {
+      expect(m.length).toBeLessThanOrEqual(256 * 1024)
+      const env = readEnvelope(m, false)!
+      const u = m.subarray(env.payloadStart, env.payloadEnd)
+      expect(scan(u).at(-1)![0]).toBe(4242)
+      Y.applyUpdate(doc, u)
+    }
+    expect(doc.store.pendingStructs).toBeNull()
+    expect(doc.getText('text').length).toBe(t.chars)
+    expect(t.chars).toBeGreaterThanOrEqual(1_000_000)
+    const full = Y.encodeStateAsUpdate(doc)
+    expect(new Map(scan(full)).get(4242)).toBe(t.clock - 1)
   })
 })
