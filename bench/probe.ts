@@ -7,7 +7,7 @@
  * 10 ms sampling interval), then resets the histogram.
  * The harness sends the signal at the start and end of each measured window.
  */
-import { writeFileSync } from 'node:fs'
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 const file = process.env.BENCH_PROBE_FILE
@@ -18,6 +18,14 @@ if (file) {
   eld.enable()
   let seq = 0
   process.on('SIGUSR2', () => {
+    // Memory samples ask for a full GC first (marker file; servers run with --expose-gc), so
+    // per-doc figures are live data, not garbage that happened to be uncollected.
+    const gcMarker = `${file}.gc`
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (existsSync(gcMarker)) {
+      rmSync(gcMarker, { force: true })
+      gc?.()
+    }
     seq += 1
     const cpu = process.cpuUsage()
     const mem = process.memoryUsage()

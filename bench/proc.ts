@@ -155,6 +155,12 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : Number.NaN
 }
 
+/** Peak resident set size of a process in bytes (VmHWM: high-water mark since it started). */
+export function peakRssBytes(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) * 1024 : Number.NaN
+}
+
 const CLK_TCK = 100
 /** CPU seconds (user+system) a process has used, from /proc/<pid>/stat (10 ms resolution). */
 export function cpuSeconds(pid: number): number {

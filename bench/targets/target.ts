@@ -2,7 +2,7 @@
  * What the harness needs from a server under test: start it as its own process on a
  * loopback port, sample it through the probe, stop it. One implementation per server.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { freePort, type Spawned, sleep, spawnTracked, stopProcess, waitFor, waitForPort } from '../proc.js'
 
@@ -37,8 +37,11 @@ export interface ProbeSample {
 export interface RunningServer {
   url: string
   pid: number
-  /** Asks the probe for a fresh sample (cumulative CPU, memory, event-loop delay since last sample). */
-  sample(): Promise<ProbeSample>
+  /**
+   * Asks the probe for a fresh sample (cumulative CPU, memory, event-loop delay since last
+   * sample); `gc`: after a full garbage collection (memory figures only: it stalls the server).
+   */
+  sample(gc?: boolean): Promise<ProbeSample>
   stop(): Promise<void>
   /** SIGKILL: no shutdown hook runs, so only what the server already persisted survives. */
   kill(): Promise<void>
@@ -87,7 +90,7 @@ export async function launchNode(
     : []
   const proc: Spawned = spawnTracked(
     process.execPath,
-    [...profile, '--import', TSX, '--import', PROBE, script],
+    [...profile, '--expose-gc', '--import', TSX, '--import', PROBE, script],
     {
       cwd,
       cpu,
@@ -114,9 +117,10 @@ export async function launchNode(
     url: `ws://127.0.0.1:${port}`,
     pid,
     tail: proc.tail,
-    async sample() {
+    async sample(gc = false) {
       // The probe is the node process itself (taskset execs node, so the pid is the same).
       const want = lastSeq + 1
+      if (gc) writeFileSync(`${probeFile}.gc`, '')
       proc.child.kill('SIGUSR2')
       let parsed: ProbeSample | undefined
       await waitFor(
@@ -141,6 +145,7 @@ export async function launchNode(
     async stop() {
       await stopProcess(proc, 8000)
       rmSync(probeFile, { force: true })
+      rmSync(`${probeFile}.gc`, { force: true })
       // Give the kernel a moment to release sockets before the next start.
       await sleep(50)
     },
