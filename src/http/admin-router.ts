@@ -41,6 +41,11 @@ export interface AdminRoute<I = unknown> {
   readonly pattern: string
   /** One line for the docs table. */
   readonly summary: string
+  /**
+   * The query parameters the route reads (default none). Any other, or one given twice, is
+   * a 400 before `parse`: a misspelt `?fromat=json` must not quietly mean the default.
+   */
+  readonly query?: readonly string[]
   /** Validates everything before anything happens; a refusal changes nothing. */
   parse(request: AdminRequest): Promise<Parsed<I>> | Parsed<I>
   /** Does the work and answers. Only called with what `parse` accepted. */
@@ -160,6 +165,11 @@ export function adminRouter(
       return true
     }
     const { route, params } = lookup.match
+    const queryProblem = unknownQuery(route, query)
+    if (queryProblem) {
+      sendJson(response, 400, { error: queryProblem })
+      return true
+    }
     const parsed = await route.parse({ request, params, query })
     if (!parsed.ok) {
       sendJson(response, parsed.status, { error: parsed.error })
@@ -168,6 +178,21 @@ export function adminRouter(
     await route.run(parsed.input, response, request)
     return true
   }
+}
+
+/** Why the query does not fit the route's declared parameters, or undefined. */
+export function unknownQuery(route: Pick<AdminRoute, 'query'>, query: URLSearchParams): string | undefined {
+  const known = route.query ?? []
+  const seen = new Set<string>()
+  for (const name of query.keys()) {
+    if (!known.includes(name)) {
+      const expected = known.length > 0 ? `expected ${known.join(', ')}` : 'this route takes none'
+      return `unknown query parameter ${JSON.stringify(name)} (${expected})`
+    }
+    if (seen.has(name)) return `query parameter ${JSON.stringify(name)} is given more than once`
+    seen.add(name)
+  }
+  return undefined
 }
 
 function digest(text: string): Buffer {

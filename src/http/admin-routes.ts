@@ -83,6 +83,7 @@ export function operatorRoutes(actions: AdminActions): AdminRoute[] {
     defineRoute<StoredDocsPage>({
       method: 'GET',
       pattern: '/admin/stored-docs',
+      query: ['prefix', 'after', 'limit'],
       summary:
         'docs in this instance’s LevelDB with sizes, one page (`?prefix=P&after=NAME&limit=N`, answer `{ docs, next }`)',
       parse: ({ query }) => parseStoredDocsPage(query),

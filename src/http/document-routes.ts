@@ -44,6 +44,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
     defineRoute<{ doc: string; json: boolean }>({
       method: 'GET',
       pattern: '/admin/docs/<doc>',
+      query: ['format'],
       summary:
         'the doc’s full state as one Yjs update (`?format=json`: the JSON view); 404 if no instance holds it',
       parse: ({ params, query }) => {
@@ -113,6 +114,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
     defineRoute<string | undefined>({
       method: 'GET',
       pattern: '/admin/export',
+      query: ['prefix'],
       summary: 'every doc stored here as NDJSON `{"name","update"}` lines, streamed (`?prefix=P`)',
       parse: ({ query }) => {
         const prefix = query.get('prefix') ?? undefined

@@ -111,6 +111,7 @@ export function historyRoutes(history: HistoryActions, exists: DocExists): Admin
     defineRoute<VersionTarget & { json: boolean }>({
       method: 'GET',
       pattern: '/admin/docs/<doc>/versions/<id>',
+      query: ['format'],
       summary: 'one version as a Yjs update, or `?format=json` as `{name, content}`',
       parse: ({ params, query }) => {
         const target = versionParams(params)

@@ -204,3 +204,28 @@ describe('admin JSON bodies are read exactly (bugs brief 5)', () => {
     expect(versions.json()).toEqual([])
   })
 })
+
+describe('admin query parameters are read exactly (bugs brief 5)', () => {
+  it.each([
+    ['/admin/docs/kept?fromat=json', 'unknown query parameter "fromat" (expected format)'],
+    ['/admin/docs/kept?format=json&format=binary', 'query parameter "format" is given more than once'],
+    ['/admin/stored-docs?limt=1', 'unknown query parameter "limt" (expected prefix, after, limit)'],
+    ['/admin/docs?verbose=1', 'unknown query parameter "verbose" (this route takes none)'],
+    ['/admin/export?prefix=a&all=1', 'unknown query parameter "all" (expected prefix)'],
+  ])('GET %s is 400', async (path, error) => {
+    const server = await standalone()
+    expect((await postBytes(server.port, '/admin/docs/kept/updates', textUpdate('a'))).status).toBe(200)
+    const response = await httpRequest(server.port, path, { headers: ADMIN })
+    expect(response.status).toBe(400)
+    expect(response.json()).toEqual({ error })
+  })
+
+  it('declared parameters still work', async () => {
+    const server = await standalone()
+    expect((await postBytes(server.port, '/admin/docs/kept/updates', textUpdate('a'))).status).toBe(200)
+    const json = await httpRequest(server.port, '/admin/docs/kept?format=json', { headers: ADMIN })
+    expect(json.status).toBe(200)
+    const page = await httpRequest(server.port, '/admin/stored-docs?prefix=k&limit=1', { headers: ADMIN })
+    expect(page.json().docs.map((d: { docName: string }) => d.docName)).toEqual(['kept'])
+  })
+})
