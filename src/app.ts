@@ -3,7 +3,7 @@
  * HTTP. `start()` brings the parts up in dependency order; `close()` takes them down in
  * reverse, flushing everything, and is safe to call twice.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { createAdapters } from './adapters.js'
 import type { Config } from './config/config.js'
@@ -13,11 +13,9 @@ import type { HistoryService } from './history/history-service.js'
 import type { HookRunner } from './hook-runner.js'
 import { wireHooks } from './hook-wiring.js'
 import type { Hooks } from './hooks.js'
-import { adminRouter } from './http/admin-router.js'
 import { adminRouteTable } from './http/admin-table.js'
 import { DocumentBackup } from './http/backup-handlers.js'
-import { publicRoutes, routeRequest, sendJson, serveRoutes } from './http/http-routes.js'
-import { listen } from './http/listen.js'
+import { HttpFront } from './http/http-front.js'
 import { createLogger, type Logger } from './observability/logger.js'
 import { Metrics } from './observability/metrics.js'
 import { InstanceOperator } from './operator/instance-operator.js'
@@ -188,24 +186,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let closing: Promise<void> | undefined
   const directConnections = new DirectConnections(registry, store)
 
-  const onRouteError = (error: unknown) => logger.error({ err: error }, 'HTTP handler failed')
-  const adminHandler = adminRouter(
-    config.adminToken,
-    adminRouteTable({
-      operator,
-      documents: { documents, backup, maxUpdateBytes: config.maxMessageBytes },
-      history,
-    }),
-    metrics,
-  )
-  // With ADMIN_PORT, admin routes live only on that port (bound to ADMIN_HOST, loopback by
-  // default), so user traffic can never reach them even with the token.
-  const mainRoutes =
-    config.adminPort === undefined
-      ? [publicRoutes(operator.health, metrics), adminHandler]
-      : [publicRoutes(operator.health, metrics)]
-  const routeMain = routeRequest(mainRoutes, onRouteError)
-
   const open = (): Promise<void> => {
     if (closing) return Promise.reject(new YwsError('YWS_ERR_CLOSED'))
     opening ??= (async () => {
@@ -231,24 +211,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     )
   }
 
-  const handleRequest = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
-    const path = (request.url ?? '/').split('?', 1)[0] ?? '/'
-    const ours = PUBLIC_PATHS.has(path) || (config.adminPort === undefined && path.startsWith('/admin/'))
-    if (!ours) return false
-    try {
-      await open()
-    } catch (error) {
-      logger.error({ err: error }, 'could not open storage for an HTTP request')
-      sendJson(response, 503, { error: 'storage unavailable' })
-      return true
-    }
-    return routeMain(request, response)
-  }
-
-  const mainServer = createServer(serveRoutes(mainRoutes, onRouteError))
-  mainServer.on('upgrade', handleUpgrade)
-  const adminServer: Server | undefined =
-    config.adminPort === undefined ? undefined : createServer(serveRoutes([adminHandler], onRouteError))
+  const http = new HttpFront({
+    config,
+    logger,
+    metrics,
+    health: operator.health,
+    adminRoutes: adminRouteTable({
+      operator,
+      documents: { documents, backup, maxUpdateBytes: config.maxMessageBytes },
+      history,
+    }),
+    open,
+    onUpgrade: handleUpgrade,
+  })
 
   const app: App = {
     config,
@@ -265,17 +240,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     revokeLocally: (target) => operator.revokeLocally(target),
     open,
     handleUpgrade,
-    handleRequest,
+    handleRequest: (request, response) => http.handleRequest(request, response),
     openDirectConnection: (docName) => directConnections.connect(docName, open),
     async start() {
       await open()
-      const port = await listen(mainServer, config.host, config.port, { host: 'HOST', port: 'PORT' })
-      const adminPort = adminServer
-        ? await listen(adminServer, config.adminHost, config.adminPort!, {
-            host: 'ADMIN_HOST',
-            port: 'ADMIN_PORT',
-          })
-        : undefined
+      const { port, adminPort } = await http.listen()
       if (!tokenVerifier && !hooks.has('onAuthenticate')) {
         logger.warn(
           'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
@@ -296,8 +265,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await opening?.catch(() => undefined)
         await directConnections.disconnectAll()
         gateway.stopAccepting()
-        mainServer.close()
-        adminServer?.close()
+        http.stopAccepting()
         gateway.close(code)
         history.close()
         await registry.close()
@@ -305,8 +273,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await wired.drain()
         await wired.close()
         await adapters.close()
-        mainServer.closeAllConnections()
-        adminServer?.closeAllConnections()
+        http.closeAllConnections()
         logger.info('shut down cleanly')
       })()
       return closing
@@ -314,6 +281,3 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   }
   return app
 }
-
-/** Paths the public routes answer on the main port. */
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
