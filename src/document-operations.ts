@@ -45,10 +45,11 @@ export function documentOperations(app: App): DocumentOperations {
     if (problem) throw new YwsError('YWS_ERR_DOC_NAME', problem)
     await app.open()
   }
-  // The history service reports unknown docs and versions with its own error classes; the
-  // library maps them to the catalogue so callers branch on one `code`.
+  // The history service's NoSuchDocError / NoSuchVersionError already carry
+  // YWS_ERR_NOT_FOUND; the library hands out a plain YwsError with the catalogue's message
+  // (and the named one as its cause), as it did before those classes joined the catalogue.
   const notFound = (error: unknown): never => {
-    if (error instanceof Error && /^NoSuch(Doc|Version)Error$/.test(error.name)) {
+    if (error instanceof YwsError && error.code === 'YWS_ERR_NOT_FOUND' && error.name !== 'YwsError') {
       throw new YwsError('YWS_ERR_NOT_FOUND', error.message, { cause: error })
     }
     throw error
