@@ -72,6 +72,8 @@ function applyEntry(target: LiveEntryTarget, kind: EntryKind, data: Uint8Array):
       return undefined
     }
     case 'q': {
+      // The clients' states go out with their own clocks: the new room holds none and applies
+      // them, peers that hold them ignore the equal clock (docs/architecture.md, "Relay").
       const local = target.sink.encodeLocalAwareness?.()
       if (local) target.answer(local)
       return undefined
