@@ -2,6 +2,8 @@
  * Exit codes of the operator CLIs, documented in docs/operations.md. Scripts and cron jobs
  * branch on them, so they are stable: add new ones, never renumber.
  */
+import { YwsError } from '../errors.js'
+
 export const ExitCode = {
   /** Everything asked for was done (or, with --verify, every doc decodes). */
   ok: 0,
@@ -18,3 +20,11 @@ export const ExitCode = {
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+/**
+ * The exit code an error ends a command with: its catalogue entry's (src/errors.ts: 3 for a
+ * locked store, 4 for permission denied, ...), else 1.
+ */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof YwsError && error.exitCode !== undefined ? error.exitCode : ExitCode.failure
+}

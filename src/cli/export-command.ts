@@ -10,11 +10,11 @@ import { Readable, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { offlineAdapters } from '../adapters.js'
 import { encodeBackupLine, readAhead, storedDocNames } from '../document/backup-format.js'
-import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
+import { StoreLockedError } from '../storage/level-doc-store.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
-import { ExitCode } from './exit-codes.js'
+import { ExitCode, exitCodeOf } from './exit-codes.js'
 import { answerHelpOrUsage } from './usage.js'
 
 interface Tally {
@@ -70,16 +70,9 @@ async function exportTo(args: ExportArgs, out: Writable, tally: Tally, context: 
     else await exportUrl(args.target, args.prefix, out, tally, context.signal)
     return ExitCode.ok
   } catch (error) {
-    if (error instanceof StoreLockedError) {
-      context.stderr.write(`export: ${error.message}; stop it, or export through it with --url\n`)
-      return ExitCode.storeLocked
-    }
-    if (error instanceof StoreAccessError) {
-      context.stderr.write(`export: ${error.message}\n`)
-      return ExitCode.storeAccessDenied
-    }
-    context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}\n`)
-    return ExitCode.failure
+    const hint = error instanceof StoreLockedError ? '; stop it, or export through it with --url' : ''
+    context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}${hint}\n`)
+    return exitCodeOf(error)
   }
 }
 

@@ -14,12 +14,12 @@ import {
   importBackup,
   maxImportLineBytes,
 } from '../document/backup-format.js'
-import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
+import { StoreLockedError } from '../storage/level-doc-store.js'
 import { readYLeveldb } from '../storage/y-leveldb-reader.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
-import { ExitCode } from './exit-codes.js'
+import { ExitCode, exitCodeOf } from './exit-codes.js'
 import { summary } from './export-command.js'
 import { answerHelpOrUsage } from './usage.js'
 
@@ -50,14 +50,6 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
     if (args.target.kind === 'dir') await importDir(args.target.dataDir, lines, tally)
     else await importUrl(args.target, lines, tally)
   } catch (error) {
-    if (error instanceof StoreLockedError) {
-      context.stderr.write(`import: ${error.message}; stop it, or import through it with --url\n`)
-      return ExitCode.storeLocked
-    }
-    if (error instanceof StoreAccessError) {
-      context.stderr.write(`import: ${error.message}\n`)
-      return ExitCode.storeAccessDenied
-    }
     if (error instanceof ImportStoppedError) {
       context.stderr.write(
         `import: stopped at line ${error.line}: ${error.reason}; ${error.imported} docs were imported before it\n`,
@@ -70,8 +62,9 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
       )
       return ExitCode.failure
     }
-    context.stderr.write(`import: ${error instanceof Error ? error.message : String(error)}\n`)
-    return ExitCode.failure
+    const hint = error instanceof StoreLockedError ? '; stop it, or import through it with --url' : ''
+    context.stderr.write(`import: ${error instanceof Error ? error.message : String(error)}${hint}\n`)
+    return exitCodeOf(error)
   }
   for (const reason of skipped) context.stderr.write(`import: skipped ${reason}\n`)
   context.stdout.write(`${summary('imported', tally, (performance.now() - started) / 1000)}\n`)
