@@ -31,7 +31,8 @@ export class FanOut<C> {
 
   constructor(private readonly deps: FanOutDeps<C>) {}
 
-  send(update: Uint8Array, origin: unknown): void {
+  /** `hookOrigin`: how the hooks see `origin`, when the room knows better than its connections now. */
+  send(update: Uint8Array, origin: unknown, hookOrigin?: ChangeOrigin): void {
     const deps = this.deps
     deps.grew(update.byteLength)
     const message = encodeUpdate(update)
@@ -41,7 +42,8 @@ export class FanOut<C> {
     deps.store.append(deps.docName, update)
     if (origin !== RELAY_ORIGIN) deps.relay().publishUpdate(update)
     if (deps.changeHooks) {
-      const hooks = deps.changeHooks.report(deps.change(update, changeOriginOf(origin, deps.connections)))
+      const seen = hookOrigin ?? changeOriginOf(origin, deps.connections)
+      const hooks = deps.changeHooks.report(deps.change(update, seen))
       if (hooks) this.captured = hooks
     }
   }

@@ -42,9 +42,13 @@ export function changeOriginOf(origin: unknown, connections: ReadonlySet<RoomCon
   if (origin === RELAY_ORIGIN) return { kind: 'relay' }
   if (origin === API_ORIGIN) return { kind: 'api' }
   if (typeof origin === 'object' && origin !== null && connections.has(origin as RoomConnection)) {
-    const user = (origin as RoomConnection).user
-    return user ? { kind: 'client', user } : { kind: 'client' }
+    return clientOrigin(origin as RoomConnection)
   }
   // SERVER_ORIGIN, or a change made directly on the doc (onLoadDocument seeding it).
   return { kind: 'server' }
+}
+
+/** The origin of a client's change (also once the client left: a merge off the loop ends later). */
+export function clientOrigin(connection: RoomConnection): ChangeOrigin {
+  return connection.user ? { kind: 'client', user: connection.user } : { kind: 'client' }
 }

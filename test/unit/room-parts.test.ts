@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
 import { ChangeHookQueue } from '../../src/room/change-hooks.js'
 import { DocSizeBudget } from '../../src/room/doc-size-budget.js'
+import { UpdateReceiver } from '../../src/room/receive.js'
 
 describe('DocSizeBudget', () => {
   it('counts accepted bytes and measures only when the bound would pass the limit', () => {
@@ -44,5 +46,30 @@ describe('ChangeHookQueue', () => {
   it('returns nothing when the handler has nothing to wait for', () => {
     const queue = new ChangeHookQueue<{ origin: { kind: 'api' } }>(() => undefined)
     expect(queue.report({ origin: { kind: 'api' } })).toBeUndefined()
+  })
+})
+
+describe('UpdateReceiver', () => {
+  it('tells whether an update changed the doc, without the doc encoding it for the room', () => {
+    const author = new Y.Doc()
+    const updates: Uint8Array[] = []
+    author.on('update', (update: Uint8Array) => updates.push(update))
+    author.getText('t').insert(0, 'ab')
+    author.getText('t').delete(0, 1)
+    const doc = new Y.Doc()
+    const heard: Uint8Array[] = []
+    const listener = (update: Uint8Array) => heard.push(update)
+    doc.on('update', listener)
+    const receiver = new UpdateReceiver(listener)
+    const none = () => expect.unreachable()
+    expect(receiver.apply(doc, updates[0]!, 'c', none)).toBe(true)
+    expect(receiver.apply(doc, updates[0]!, 'c', none)).toBe(false)
+    // A delete only: no clock moves, the delete set does.
+    expect(receiver.apply(doc, updates[1]!, 'c', none)).toBe(true)
+    expect(heard).toEqual([])
+    expect(doc.getText('t').toString()).toBe('b')
+    // The listener is back for the doc's own changes.
+    doc.getText('t').insert(0, 'x')
+    expect(heard).toHaveLength(1)
   })
 })
