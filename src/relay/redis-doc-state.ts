@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { validateUpdate } from '../protocol/messages.js'
 import type { RedisClient } from './redis-client.js'
 import type { DocKeys } from './redis-keys.js'
-import { decodeEntry, ZERO_ID } from './stream-entry.js'
+import { compareIds, decodeEntry, nextId, ZERO_ID } from './stream-entry.js'
 
 export type RawEntry = [id: Buffer, fields: Buffer[]]
 
@@ -97,6 +97,18 @@ export async function probeDoc(redis: RedisClient, keys: DocKeys): Promise<GapPr
     trimmed: trimmed ?? undefined,
     streamExists: (replies[1]![1] as number) === 1,
   }
+}
+
+/**
+ * Why a reader that stood at `position` (having synced under `epoch`) may have missed entries,
+ * or undefined: Redis lost the doc's data, the stream vanished, or the last trim's MINID lies
+ * past the next id (entries after `position` may be gone).
+ */
+export function gapReason(probe: GapProbe, epoch: string | undefined, position: string): string | undefined {
+  if (probe.epoch !== epoch) return 'redis-data-lost'
+  if (!probe.streamExists && position !== ZERO_ID) return 'stream-vanished'
+  if (probe.trimmed !== undefined && compareIds(probe.trimmed, nextId(position)) > 0) return 'trimmed'
+  return undefined
 }
 
 /*

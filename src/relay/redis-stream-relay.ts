@@ -3,17 +3,9 @@
  * stream (see redis-keys.ts); every instance appends the updates and awareness its clients
  * make, tagged with its id, and applies everyone else's to its room. Works on one Redis or a
  * Redis Cluster (every key of a doc is in one slot). docs/cluster.md argues why nothing is
- * lost; docs/architecture.md ("Relay") shows the layout. This class is the façade; each job
- * lives in its own module:
- *
- *   room-sync.ts        per room: join -> live -> (gap, bad entry, failed publish) resync -> left
- *   stream-writer.ts    the outbox, and one append strategy per topology
- *   stream-follower.ts  the read side (StreamReader: one Redis; ClusterStreamReader: a Cluster)
- *   control-channel.ts  cluster-wide revoke / evict / delete (codec: control-codec.ts)
- *   data-loss-watch.ts  Redis lost its data: resync rooms, re-publish stored docs
- *   command-guard.ts    deadlines on every command; an unanswered connection is replaced
- *
- * What stays here: connection health, recovery after a reconnect or a stall (single-flight),
+ * lost. This class is the façade over one module per job (docs/architecture.md, "Relay":
+ * room-sync, stream-writer, the followers, control-channel, data-loss-watch, command-guard);
+ * what stays here: connection health, recovery after a reconnect or a stall (single-flight),
  * the document API's view of Redis, and start / close.
  */
 import type { Logger } from '../observability/logger.js'
@@ -31,17 +23,10 @@ import type { StoredDocs } from './republisher.js'
 import { RoomSync, type RoomSyncContext } from './room-sync.js'
 import type { StreamFollower } from './stream-follower.js'
 import { StreamWriter } from './stream-writer.js'
-import type { RedisTopology } from './topology.js'
+import type { RedisConnections, RedisTopology } from './topology.js'
 import { DEFAULT_RELAY_TUNING, type RedisRelayTuning } from './tuning.js'
 
 export { DEFAULT_RELAY_TUNING, type RedisRelayTuning } from './tuning.js'
-
-export interface RedisConnections {
-  /** Commands: XADD pipelines, MULTI reads, scripts, CLIENT UNBLOCK. One Redis or a Cluster. */
-  readonly command: RedisClient
-  /** Used only by the stream follower (its status counts for `connected`). */
-  readonly reader: RedisClient
-}
 
 export interface RedisStreamRelayOptions {
   readonly instanceId: string

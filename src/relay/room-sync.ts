@@ -33,10 +33,10 @@ import type { CommandGuard } from './command-guard.js'
 import { applyLiveEntries, type LiveEntryTarget } from './live-entries.js'
 import type { RedisClient } from './redis-client.js'
 import { CompactionTrigger, compactDoc } from './redis-compactor.js'
-import { entryUpdates, probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
+import { entryUpdates, gapReason, probeDoc, type RawEntry, readDocState } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
 import type { RelaySink, RoomRelay } from './relay.js'
-import { compareIds, type EntryKind, idTimeMs, nextId, ZERO_ID } from './stream-entry.js'
+import { type EntryKind, idTimeMs, ZERO_ID } from './stream-entry.js'
 import type { StreamFollower } from './stream-follower.js'
 import type { AppendOwner, StreamWriter } from './stream-writer.js'
 import type { RedisRelayTuning } from './tuning.js'
@@ -286,11 +286,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
     return true
   }
 
-  /**
-   * Resyncs the room if entries after `position` (default: where the follower stands) may be
-   * gone: Redis lost its data, the stream vanished, or the last trim's MINID lies past the
-   * next id.
-   */
+  /** Resyncs the room if entries after `position` (default: the follower's) may be gone. */
   async checkGap(position = this.context.follower.position(this.keys.stream)): Promise<void> {
     if (this.hasLeft()) return
     if (this.stateNow === 'stale' || position === undefined) {
@@ -298,11 +294,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
     }
     const { context } = this
     const probe = await context.guard.run('probe', () => probeDoc(context.command, this.keys))
-    let reason: string | undefined
-    if (probe.epoch !== this.epoch) reason = 'redis-data-lost'
-    else if (!probe.streamExists && position !== ZERO_ID) reason = 'stream-vanished'
-    else if (probe.trimmed !== undefined && compareIds(probe.trimmed, nextId(position)) > 0)
-      reason = 'trimmed'
+    const reason = gapReason(probe, this.epoch, position)
     if (reason) this.resync(reason)
   }
 

@@ -10,6 +10,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import { ClusterStreamReader } from './cluster-stream-reader.js'
+import type { RedisClient } from './redis-client.js'
 import type { FollowerHooks, StreamFollower } from './stream-follower.js'
 import { StreamReader } from './stream-reader.js'
 import {
@@ -19,6 +20,13 @@ import {
   PipelineAppender,
 } from './stream-writer.js'
 import type { RedisRelayTuning } from './tuning.js'
+
+export interface RedisConnections {
+  /** Commands: XADD pipelines, MULTI reads, scripts, CLIENT UNBLOCK. One Redis or a Cluster. */
+  readonly command: RedisClient
+  /** Used only by the stream follower (its status counts for `connected`). */
+  readonly reader: RedisClient
+}
 
 /** What the relay hands the follower factory: its hooks and the settings a follower needs. */
 export interface FollowerContext {
