@@ -140,11 +140,21 @@ export class LevelBackend implements StoreBackend {
     await batch.write()
   }
 
-  commitCompaction(docName: string, snapshot: Uint8Array, merged: readonly StoredLogEntry[]): Promise<void> {
-    return this.db.batch([
-      { type: 'put', key: snapshotKey(docName), value: snapshot },
-      ...merged.map((entry) => ({ type: 'del' as const, key: entry.id })),
-    ])
+  /** A chained batch, like writeBatch (the array form cloned 500 operation objects per doc). */
+  async commitCompaction(
+    docName: string,
+    snapshot: Uint8Array,
+    merged: readonly StoredLogEntry[],
+  ): Promise<void> {
+    const batch = this.db.batch()
+    try {
+      batch.put(snapshotKey(docName), snapshot)
+      for (const entry of merged) batch.del(entry.id)
+    } catch (error) {
+      await batch.close()
+      throw error
+    }
+    await batch.write()
   }
 
   async *listDocs(options: ListOptions): AsyncIterable<DocStats> {
