@@ -260,7 +260,7 @@ export function charts(result: RunResult): Record<string, string> {
   const val = (rows: Array<{ v: VariantRun }>, key: string) => (g: number, s: number) =>
     rows[g]!.v.byTarget[targets[s]!]?.summary[key]?.median
   const out: Record<string, string> = {}
-  const lat = pick(['fanout', 'cross-instance', 'stall'], 'p99')
+  const lat = pick(['fanout', 'cross-instance'], 'p99')
   if (lat.length)
     out['latency-p99.svg'] = barChart(
       'Delivery latency p99 (median of repetitions)',
@@ -268,6 +268,30 @@ export function charts(result: RunResult): Record<string, string> {
       lat.map((r) => r.label),
       targets,
       val(lat, 'p99'),
+      true,
+    )
+  const stallRows = result.scenarios
+    .filter((sc) => sc.id === 'stall')
+    .flatMap((sc) =>
+      sc.variants.flatMap((v) =>
+        (
+          [
+            ['baseP99', 'baseline'],
+            ['pushP99', 'push'],
+            ['syncP99', 'sync'],
+            ['coldP99', 'cold load'],
+          ] as const
+        ).map(([key, phase]) => ({ label: `${v.label} ${phase}`, key, v })),
+      ),
+    )
+    .filter(({ v, key }) => targets.some((t) => v.byTarget[t]?.summary[key]))
+  if (stallRows.length)
+    out['stall-p99.svg'] = barChart(
+      'Small-doc p99 while a big doc is pushed, synced, loaded cold',
+      'ms',
+      stallRows.map((r) => r.label),
+      targets,
+      (g, s) => stallRows[g]!.v.byTarget[targets[s]!]?.summary[stallRows[g]!.key]?.median,
       true,
     )
   const tp = pick(['throughput'], 'deliveredAny')

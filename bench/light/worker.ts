@@ -124,7 +124,7 @@ async function open(p: LightOpenParams): Promise<LightOpenResult> {
   }
   members.push(...added)
   // Waves, so the listen backlog is never what is measured.
-  await inWaves(added, 50, async (m) => {
+  await inWaves(added, 100, async (m) => {
     const t = performance.now()
     await m.client.connect(p.timeoutMs)
     times.push(performance.now() - t)
@@ -211,10 +211,10 @@ async function run(p: LightRunParams): Promise<LightRunResult> {
  * server may load stored state after answering the first sync (the reference server does).
  */
 async function probe(p: LightProbeParams): Promise<LightProbeResult> {
-  const PROBE_STABLE = 3
+  const PROBE_STABLE = 2
   const PROBE_EVERY_MS = 200
   const sv: Array<[number, number]> = []
-  await inWaves(p.rooms, 50, async (room) => {
+  await inWaves(p.rooms, 250, async (room) => {
     const c = new LightClient(p.url, room, p.protocol, undefined)
     c.seen = new Map()
     try {

@@ -31,12 +31,14 @@ export const memory: Scenario = {
     { key: 'heapPerConn', label: 'heap per idle connection', unit: 'KB', better: 'lower' },
     { key: 'rssIdle', label: 'RSS of an empty server', unit: 'MB', better: 'lower' },
   ],
-  variants: (size, _quick, opts) =>
+  variants: (size, quick, opts) =>
     opts.gen === 'yjs'
-      ? yjsMemory.variants(size, _quick, opts)
-      : size === 'small'
-        ? [{ label: '26 MB paste / 1000 docs / 1000 conns', params: { docs: 1000, conns: 1000 } }]
-        : [],
+      ? yjsMemory.variants(size, quick, opts)
+      : size !== 'small'
+        ? []
+        : quick
+          ? [{ label: '26 MB paste / 300 docs / 300 conns', params: { docs: 300, conns: 300 } }]
+          : [{ label: '26 MB paste / 1000 docs / 1000 conns', params: { docs: 1000, conns: 1000 } }],
   skip: (t) => (t.floor ? 'holds no documents' : null),
   budgetS: (quick) => (quick ? 240 : 600),
   run: (ctx, v) => (ctx.gen('light') === 'light' ? memoryLight(ctx, v) : yjsMemory.run(ctx, v)),
