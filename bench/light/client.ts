@@ -32,6 +32,8 @@ export class LightClient {
    * and broadcasts that state as an update once it has, so step 1 alone can read as empty.
    */
   seen: Map<number, number> | undefined
+  /** Close code and reason of the last close, for error messages. */
+  closedWith: string | undefined
   /** Sync step 2 answers received since connect. */
   step2Count = 0
   private readonly docName: string | undefined
@@ -73,8 +75,9 @@ export class LightClient {
         clearTimeout(timer)
         reject(err)
       })
-      ws.on('close', () => {
+      ws.on('close', (code, reason) => {
         this.synced = false
+        this.closedWith = `${code} ${String(reason)}`
       })
       ws.on('open', () => {
         if (this.protocol === 'relay') {
@@ -136,11 +139,26 @@ export class LightClient {
     this.ws?.send(msg)
   }
 
-  /** Sends and resolves once the frame is written to the socket (backpressure for big pushes). */
+  /**
+   * Sends and resolves once the frame is written to the socket (backpressure for big pushes).
+   * If the server closed the socket, the error says with which code and reason.
+   */
   sendAndFlush(msg: Uint8Array): Promise<void> {
+    const ws = this.ws
+    if (!ws) return Promise.reject(new Error('not connected'))
     return new Promise((resolve, reject) => {
-      if (!this.ws) return reject(new Error('not connected'))
-      this.ws.send(msg, (err) => (err ? reject(err) : resolve()))
+      ws.send(msg, (err) => {
+        if (!err) return resolve()
+        const fail = (why: string): void => reject(new Error(`${this.room}: send failed (${why})`))
+        if (ws.readyState === WebSocket.CLOSED)
+          return fail(this.closedWith ? `the server closed the connection: ${this.closedWith}` : err.message)
+        // The close frame has arrived but 'close' fires once the TCP side is done too.
+        const timer = setTimeout(() => fail(err.message), 2000)
+        ws.once('close', (code, reason) => {
+          clearTimeout(timer)
+          fail(`the server closed the connection: ${code} ${String(reason)}`)
+        })
+      })
     })
   }
 
