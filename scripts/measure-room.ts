@@ -72,6 +72,8 @@ async function startServer(env: Record<string, string> = {}): Promise<Server> {
       '--expose-gc',
       '--import',
       new URL('./measure-room-probe.mjs', import.meta.url).pathname,
+      // e.g. MEASURE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (not allowed in NODE_OPTIONS)
+      ...(process.env.MEASURE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       'dist/main.js',
     ],
     {
@@ -147,6 +149,7 @@ class RawClient {
   /** Called for every sync step 2 the server sends. */
   onStep2: ((bytes: number) => void) | undefined
   readonly ready: Promise<void>
+  private closing = false
 
   constructor(url: string, docName: string) {
     this.ws = new WebSocket(`${url}/${docName}`, { maxPayload: 1024 * MiB })
@@ -163,6 +166,9 @@ class RawClient {
       else if (kind === STEP2) this.onStep2?.(data.byteLength)
     })
     this.ws.on('error', () => undefined)
+    this.ws.on('close', (code: number, reason: Buffer) => {
+      if (!this.closing) console.error(`${docName}: closed by the server, ${code} ${reason.toString()}`)
+    })
   }
 
   send(frame: Uint8Array): void {
@@ -170,14 +176,16 @@ class RawClient {
   }
 
   /** Asks for everything (empty state vector) and resolves when the step 2 arrived. */
-  syncAll(): Promise<void> {
+  /** Sends a step 1 (empty state vector: asks for everything) and resolves when the step 2 arrived. */
+  syncAll(stateVector: Uint8Array = new Uint8Array([0])): Promise<void> {
     return new Promise((resolve) => {
       this.onStep2 = () => resolve()
-      this.send(syncFrame(STEP1, new Uint8Array([0])))
+      this.send(syncFrame(STEP1, stateVector))
     })
   }
 
   close(): void {
+    this.closing = true
     this.ws.terminate()
   }
 }
@@ -213,24 +221,29 @@ const load = () =>
     .join(' ')
 
 /** A big doc as Yjs would send it: `totalBytes` of 4 KiB inserts at random positions, in messages ≤ maxBytes. */
-function bigDocMessages(totalBytes: number, maxBytes: number): Uint8Array[] {
+function bigDocMessages(
+  totalBytes: number,
+  maxBytes: number,
+): { update: Uint8Array; stateVector: Uint8Array }[] {
   const random = prng(42)
   const doc = new Y.Doc()
   const text = doc.getText('t')
   const chunk = 'x'.repeat(4096)
-  const messages: Uint8Array[] = []
+  const messages: { update: Uint8Array; stateVector: Uint8Array }[] = []
   let since = Y.encodeStateVector(doc)
   let pending = 0
   while (text.length < totalBytes) {
     text.insert(Math.floor(random() * (text.length + 1)), chunk)
     pending += chunk.length + 40
     if (pending >= maxBytes - 64 * 1024) {
-      messages.push(Y.encodeStateAsUpdate(doc, since))
+      const update = Y.encodeStateAsUpdate(doc, since)
       since = Y.encodeStateVector(doc)
+      messages.push({ update, stateVector: since })
       pending = 0
     }
   }
-  if (pending > 0) messages.push(Y.encodeStateAsUpdate(doc, since))
+  if (pending > 0)
+    messages.push({ update: Y.encodeStateAsUpdate(doc, since), stateVector: Y.encodeStateVector(doc) })
   doc.destroy()
   return messages
 }
@@ -306,8 +319,12 @@ class SmallDocs {
 // --- scenarios ------------------------------------------------------------------------------
 
 async function stall(mb: number): Promise<void> {
+  const built = performance.now()
   const messages = bigDocMessages(mb * MiB, 8 * MiB)
-  const totalBytes = messages.reduce((sum, m) => sum + m.byteLength, 0)
+  console.log(
+    `built in ${(performance.now() - built).toFixed(0)} ms; largest message ${Math.max(...messages.map((m) => m.update.byteLength))} B`,
+  )
+  const totalBytes = messages.reduce((sum, m) => sum + m.update.byteLength, 0)
   console.log(`big doc: ${(totalBytes / 1e6).toFixed(1)} MB in ${messages.length} message(s); load ${load()}`)
   const server = await startServer({ ROOM_IDLE_MS: '500', MAX_DOC_BYTES: String(Math.max(64, 2 * mb) * MiB) })
   const small = new SmallDocs(server.url, 50)
@@ -324,8 +341,13 @@ async function stall(mb: number): Promise<void> {
   const pushFrom = performance.now()
   const pusher = new RawClient(server.url, 'big')
   await pusher.ready
-  for (const message of messages) pusher.send(syncFrame(UPDATE, message))
-  await pusher.syncAll()
+  // One message at a time (its step 2 answer shows it was handled): sent back to back, 8 MiB
+  // messages overflow the connection's 16 MiB inbound backlog while the first is validated
+  // (1013, both before and after the off-loop merge).
+  for (const message of messages) {
+    pusher.send(syncFrame(UPDATE, message.update))
+    await pusher.syncAll(message.stateVector)
+  }
   const pushTo = performance.now()
   const pushSample = await server.sample()
 
