@@ -13,6 +13,7 @@ import { type DocumentOperations, documentOperations } from './document-operatio
 import type { Hooks } from './hooks.js'
 import type { Logger } from './observability/logger.js'
 import type { DirectConnection } from './room/direct-connection.js'
+import { checkOptionNames } from './server-options.js'
 
 /**
  * Every setting of the server in camelCase (see docs/configuration.md: `MAX_DOC_BYTES` is
@@ -79,9 +80,18 @@ export interface CollabServer extends DocumentOperations {
 }
 
 /**
- * Creates a server; starts nothing. @throws ConfigError naming the first bad option.
+ * Creates a server; starts nothing. @throws ConfigError naming the first bad option (an
+ * unknown name, a hook that is not a function, a bad value).
  */
 export function createServer(options: ServerOptions = {}): CollabServer {
+  checkOptionNames(options, {
+    hooks: 'hooks',
+    extensions: 'hook sets',
+    storeDebounceMs: 'number',
+    storeMaxWaitMs: 'number',
+    logger: 'object',
+    onDrain: 'function',
+  })
   const config = resolveConfig(options)
   for (const key of ['storeDebounceMs', 'storeMaxWaitMs'] as const) {
     const value = options[key]

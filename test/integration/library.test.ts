@@ -124,6 +124,40 @@ describe('createServer', () => {
     expect(() => createServer({ maxDocBytes: 'big' as unknown as number })).toThrow(/^maxDocBytes/)
   })
 
+  it('refuses an unknown option name or a hook that is not a function, before touching anything', async () => {
+    const dataDir = join(await tempDir('yws-lib-'), 'never-created')
+    const refused = (options: unknown) => {
+      try {
+        createServer(options as ServerOptions)
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError)
+        expect(error).toMatchObject({ code: 'YWS_ERR_CONFIG' })
+        return (error as Error).message
+      }
+      throw new Error(`accepted ${JSON.stringify(options)}`)
+    }
+    expect(refused({ dataDri: dataDir, prot: 4171 })).toBe(
+      'dataDri is not an option of createServer (did you mean dataDir?)',
+    )
+    expect(refused({ dataDir, prot: 4171 })).toBe(
+      'prot is not an option of createServer (did you mean port?)',
+    )
+    expect(refused({ dataDir, zzzzzzzz: 1 })).toBe('zzzzzzzz is not an option of createServer')
+    expect(refused({ dataDir, hooks: { onChange: 5 } })).toBe('hooks.onChange must be a function, got 5')
+    expect(refused({ dataDir, hooks: { onchange: () => undefined } })).toBe(
+      'hooks.onchange is not a hook (did you mean onChange?)',
+    )
+    expect(refused({ dataDir, hooks: () => undefined })).toMatch(/^hooks must be an object of hook functions/)
+    expect(refused({ dataDir, extensions: [{}, { onLoadDocument: 'x' }] })).toBe(
+      'extensions[1].onLoadDocument must be a function, got "x"',
+    )
+    expect(refused({ dataDir, onDrain: true })).toBe('onDrain must be a function, got true')
+    expect(existsSync(dataDir)).toBe(false)
+    // Every setting of the table and every library option is still accepted.
+    const server = await libraryServer({ dataDir, storeDebounceMs: 10, hooks: { onChange: undefined } })
+    await server.close()
+  })
+
   it('direct edits reach a provider on another instance through Redis', async () => {
     const redisPrefix = uniquePrefix()
     const a = await libraryServer({ redisUrl: SHARED_REDIS_URL, redisPrefix, instanceId: 'lib-a' })
