@@ -12,6 +12,11 @@
  * editors), never updates relayed from other instances: in a cluster the instance whose
  * editors change a doc checkpoints it, and instances that only mirror it do not, so one
  * stream of edits is not checkpointed N times over (docs/history.md).
+ *
+ * Due checkpoints are taken one at a time, each started from its own macrotask: docs first
+ * changed together (a restart, clients reconnecting) come due in the same millisecond, and
+ * 1,000 checkpoints started at once (encode, write, prune) stalled every doc for ~70 ms per
+ * burst (issue 16). A due doc waits for the ones before it, a few ms each.
  */
 import type { ChangeOrigin } from '../hooks.js'
 
@@ -44,6 +49,10 @@ export function userOf(origin: ChangeOrigin): string | undefined {
 
 export class HistoryRecorder {
   private readonly pending = new Map<string, Pending>()
+  /** Docs whose checkpoint is due, in order, with the entry that came due. */
+  private readonly due = new Map<string, Pending>()
+  private running = false
+  private next: NodeJS.Immediate | undefined
   private closed = false
 
   constructor(private readonly options: HistoryRecorderOptions) {}
@@ -57,12 +66,15 @@ export class HistoryRecorder {
       entry = { users: new Set(), timer: undefined }
       this.pending.set(docName, entry)
       if (this.options.intervalMs > 0) {
-        entry.timer = setTimeout(() => {
-          if (entry) entry.timer = undefined
-          void this.options.checkpoint(docName)
+        const due = entry
+        const timer = setTimeout(() => {
+          due.timer = undefined
+          this.due.set(docName, due)
+          this.takeNextDue()
         }, this.options.intervalMs)
         // A pending checkpoint never keeps the process alive on its own.
-        entry.timer.unref()
+        timer.unref()
+        due.timer = timer
       }
     }
     entry.users.add(user)
@@ -77,6 +89,28 @@ export class HistoryRecorder {
     return [...entry.users]
   }
 
+  /** Starts the next due checkpoint in a macrotask of its own, unless one is running. */
+  private takeNextDue(): void {
+    if (this.running || this.next || this.due.size === 0 || this.closed) return
+    this.next = setImmediate(() => {
+      this.next = undefined
+      for (const [docName, entry] of this.due) {
+        this.due.delete(docName)
+        // Taken meanwhile (on demand, before a restore): its clock restarted, nothing is due.
+        if (this.pending.get(docName) !== entry) continue
+        this.running = true
+        const done = (): void => {
+          this.running = false
+          this.takeNextDue()
+        }
+        this.options.checkpoint(docName).then(done, done)
+        return
+      }
+    })
+    // Like the timers: a due checkpoint never keeps the process alive on its own.
+    this.next.unref()
+  }
+
   /** Docs with changes not yet in a checkpoint. */
   get pendingDocs(): number {
     return this.pending.size
@@ -86,5 +120,8 @@ export class HistoryRecorder {
     this.closed = true
     for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer)
     this.pending.clear()
+    this.due.clear()
+    if (this.next) clearImmediate(this.next)
+    this.next = undefined
   }
 }
