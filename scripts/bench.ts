@@ -34,7 +34,8 @@ import { wsRelayTarget } from '../bench/targets/ws-relay.js'
 import { yWebsocketServerTarget } from '../bench/targets/y-websocket-server.js'
 
 const HELP = `usage: npm run bench -- [options]
-  --quick                small sizes, short windows, 2 repetitions (under ~2 minutes)
+  --quick                small sizes, short windows, 2 repetitions (~12 min for all scenarios and 4 targets;
+                         one scenario on one target: 1-6 min)
   --scenario a,b         scenarios to run (default all): ${SCENARIOS.map((s) => s.id).join(', ')}
   --target a,b           targets (default all): ours, y-websocket-server, hocuspocus, ws-relay (the floor)
   --gen light|yjs        load generator for scenarios that can use either (default: light for

@@ -169,6 +169,8 @@ async function rampLight(ctx: Ctx, v: Variant): Promise<Metrics[]> {
     }
     ctx.notes.push(`${cand.rate}/s did not confirm; stepping down`)
   }
+  // The runner's status follows on its own line, not at the end of the last step.
+  process.stderr.write('\n  ')
   if (out.length === 0) return [{ ...(durableCheck ? { delivered: 0 } : {}), deliveredAny: bestAny }]
   return out.map((m) => ({ ...m, deliveredAny: Math.max(bestAny, m.deliveredAny!) }))
 }
