@@ -9,8 +9,6 @@
  * either compacted or untouched, and a rerun simply continues. On an abort signal the run
  * finishes the doc in hand and stops.
  */
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import type { CliCommand } from './command.js'
 import { COMPACT_USAGE, type CompactArgs, parseCompactArgs } from './compact-args.js'
@@ -24,6 +22,7 @@ import {
 import { CompactSummary, formatBytes, formatCount, formatSummary, type RunMode } from './compact-summary.js'
 import { AdminTarget, type CompactionTarget, DirTarget, TargetUnavailableError } from './compaction-target.js'
 import { ExitCode } from './exit-codes.js'
+import { notALevelDir } from './level-dir.js'
 import { answerHelpOrUsage } from './usage.js'
 
 export interface CompactIo {
@@ -58,8 +57,9 @@ async function openTarget(args: CompactArgs, io: CompactIo): Promise<CompactionT
   const dataDir = args.source.dataDir
   // LevelDB would happily create an empty store here; an operator who mistyped the path
   // wants to hear about it instead.
-  if (!existsSync(join(dataDir, 'CURRENT'))) {
-    io.stderr.write(`error: ${dataDir} is not a LevelDB data directory (no CURRENT file)\n`)
+  const notLevel = notALevelDir(dataDir)
+  if (notLevel !== undefined) {
+    io.stderr.write(`error: ${notLevel}\n`)
     return ExitCode.failure
   }
   const target = new DirTarget(dataDir, args.dryRun || args.mode === 'verify')

@@ -15,6 +15,7 @@ import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { EXPORT_USAGE, type ExportArgs, parseExportArgs } from './backup-args.js'
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode, exitCodeOf } from './exit-codes.js'
+import { notALevelDir } from './level-dir.js'
 import { answerHelpOrUsage } from './usage.js'
 
 interface Tally {
@@ -33,6 +34,12 @@ export const exportCommand: CliCommand = {
 }
 
 async function runExport(args: ExportArgs, context: CliContext): Promise<number> {
+  // Before the output file is created: a mistyped directory leaves no empty export behind.
+  const notLevel = args.target.kind === 'dir' ? notALevelDir(args.target.dataDir) : undefined
+  if (notLevel !== undefined) {
+    context.stderr.write(`export: ${notLevel}\n`)
+    return ExitCode.failure
+  }
   const file = args.out ? createWriteStream(args.out) : undefined
   const out: Writable = file ?? context.stdout
   // Watched from the start: the file opens asynchronously, so a bad --out path fails after
@@ -70,6 +77,8 @@ async function exportTo(args: ExportArgs, out: Writable, tally: Tally, context: 
     else await exportUrl(args.target, args.prefix, out, tally, context.signal)
     return ExitCode.ok
   } catch (error) {
+    // The output file's own failure: runExport reports it once, as 'cannot write FILE'.
+    if (out !== context.stdout && error === out.errored) return ExitCode.failure
     const hint = error instanceof StoreLockedError ? '; stop it, or export through it with --url' : ''
     context.stderr.write(`export: ${error instanceof Error ? error.message : String(error)}${hint}\n`)
     return exitCodeOf(error)

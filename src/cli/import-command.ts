@@ -5,6 +5,7 @@
  * both cases: memory holds about one doc at a time.
  */
 import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { ReadableStream } from 'node:stream/web'
 import { offlineAdapters } from '../adapters.js'
@@ -21,6 +22,7 @@ import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js
 import type { CliCommand, CliContext } from './command.js'
 import { ExitCode, exitCodeOf } from './exit-codes.js'
 import { summary } from './export-command.js'
+import { notALevelDir } from './level-dir.js'
 import { answerHelpOrUsage } from './usage.js'
 
 /** The server's default MAX_DOC_BYTES bounds one line of an offline import. */
@@ -45,11 +47,21 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
   const tally: Tally = { docs: 0, bytes: 0 }
   const started = performance.now()
   const skipped: string[] = []
+  // Checked before the target is touched: a typo in --in or --from-y-leveldb must neither
+  // create a data directory nor be blamed on the instance.
+  const sourceProblem = await unreadableSource(args.source)
+  if (sourceProblem !== undefined) {
+    context.stderr.write(`import: ${sourceProblem}\n`)
+    return ExitCode.failure
+  }
+  const source = { failure: undefined as SourceReadError | undefined }
   try {
-    const lines = sourceLines(args, tally, (reason) => skipped.push(reason), context.signal)
+    const lines = sourceLines(args, tally, (reason) => skipped.push(reason), context.signal, source)
     if (args.target.kind === 'dir') await importDir(args.target.dataDir, lines, tally)
     else await importUrl(args.target, lines, tally)
-  } catch (error) {
+  } catch (caught) {
+    // Online, a read error of the source surfaces as the request's failure ("cannot reach").
+    const error = source.failure ?? caught
     if (error instanceof ImportStoppedError) {
       context.stderr.write(
         `import: stopped at line ${error.line}: ${error.reason}; ${error.imported} docs were imported before it\n`,
@@ -71,16 +83,49 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
   return context.signal.aborted ? ExitCode.interrupted : ExitCode.ok
 }
 
+/** The source cannot be read (a file that failed half-way, say EISDIR or EIO). */
+class SourceReadError extends Error {
+  override name = 'SourceReadError'
+}
+
+/** Why the source cannot be read at all (one line), or undefined. */
+async function unreadableSource(source: ImportArgs['source']): Promise<string | undefined> {
+  if (source.kind === 'y-leveldb') return notALevelDir(source.dir)
+  if (source.file === undefined) return undefined
+  try {
+    const handle = await open(source.file, 'r')
+    const isDirectory = (await handle.stat()).isDirectory()
+    await handle.close()
+    return isDirectory ? `cannot read ${source.file}: it is a directory` : undefined
+  } catch (error) {
+    return `cannot read ${source.file}: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
 /** The source as NDJSON bytes: the file or stdin as is, or a y-leveldb store converted doc by doc. */
 function sourceLines(
   args: ImportArgs,
   tally: Tally,
   onSkipped: (reason: string) => void,
   signal: AbortSignal,
+  source: { failure: SourceReadError | undefined },
 ): AsyncIterable<Buffer | string> {
   if (args.source.kind === 'ndjson') {
-    const input = args.source.file ? createReadStream(args.source.file) : process.stdin
-    return counted(input, tally)
+    const file = args.source.file
+    if (file === undefined) return counted(process.stdin, tally)
+    // The stream is created when reading starts, inside the loop that listens to its errors.
+    return counted(
+      (async function* () {
+        try {
+          yield* createReadStream(file) as AsyncIterable<Buffer>
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          source.failure = new SourceReadError(`cannot read ${file}: ${message}`)
+          throw source.failure
+        }
+      })(),
+      tally,
+    )
   }
   const dir = args.source.dir
   return counted(

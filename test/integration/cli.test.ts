@@ -4,6 +4,8 @@
  * Argument checks that need no process of their own go through `dispatch` in process
  * (each child process costs 2-4 s of tsx start-up on a loaded machine).
  */
+import { existsSync } from 'node:fs'
+import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { decodeJwt } from 'jose'
@@ -18,7 +20,7 @@ import { rawUpgrade } from '../helpers/http.js'
 import { BIN, runCli } from '../helpers/run-cli.js'
 import { startServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
-import { TEST_SECRET } from '../helpers/tokens.js'
+import { TEST_ADMIN_TOKEN, TEST_SECRET } from '../helpers/tokens.js'
 
 describe('yjs-cluster-server --help', () => {
   it('lists every registered command and the exit codes', async () => {
@@ -141,6 +143,72 @@ describe('yjs-cluster-server export --out', () => {
     expect(run.code).toBe(ExitCode.failure)
     expect(run.stderr).toContain(`export: cannot write ${out}: ENOENT`)
     expect(run.stderr).not.toContain('exported 1 docs')
+  })
+})
+
+describe('export and import: a bad path is one clear line, and nothing is created', () => {
+  it('import --in a missing file: one line, exit 1, no data directory (a real process: it used to crash)', async () => {
+    const root = await tempDir('yws-cli-in-')
+    const dataDir = join(root, 'data')
+    const missing = join(root, 'missing.ndjson')
+    const run = await runCli(BIN, ['import', '--data-dir', dataDir, '--in', missing])
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      `import: cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'`,
+    ])
+    expect(existsSync(dataDir)).toBe(false)
+  })
+
+  it('import --in a missing file or a directory through --url blames the file, not the instance', async () => {
+    const server = await startServer({ adminToken: TEST_ADMIN_TOKEN })
+    const root = await tempDir('yws-cli-in-')
+    const target = ['--url', `http://127.0.0.1:${server.port}`, '--admin-token', TEST_ADMIN_TOKEN]
+    const missing = await inProcess(['import', ...target, '--in', join(root, 'missing')])
+    expect(missing.code).toBe(ExitCode.failure)
+    expect(missing.stderr).toBe(
+      `import: cannot read ${join(root, 'missing')}: ENOENT: no such file or directory, open '${join(root, 'missing')}'\n`,
+    )
+    const directory = await inProcess(['import', ...target, '--in', root])
+    expect(directory.stderr).toBe(`import: cannot read ${root}: it is a directory\n`)
+  })
+
+  it('offline read-only commands never create the directory; missing and empty ones get compact’s wording', async () => {
+    const root = await tempDir('yws-cli-ro-')
+    const missing = join(root, 'nx1')
+    const empty = join(root, 'empty')
+    await mkdir(empty)
+    const exportMissing = await inProcess(['export', '--data-dir', missing])
+    expect(exportMissing.code).toBe(ExitCode.failure)
+    expect(exportMissing.stderr).toBe(
+      `export: ${missing} is not a LevelDB data directory (it does not exist)\n`,
+    )
+    const out = join(root, 'out.ndjson')
+    const exportEmpty = await inProcess(['export', '--data-dir', empty, '--out', out])
+    expect(exportEmpty.stderr).toBe(`export: ${empty} is not a LevelDB data directory (no CURRENT file)\n`)
+    const migrate = await inProcess([
+      'import',
+      '--data-dir',
+      join(root, 'data'),
+      '--from-y-leveldb',
+      join(root, 'typo'),
+    ])
+    expect(migrate.code).toBe(ExitCode.failure)
+    expect(migrate.stderr).toBe(
+      `import: ${join(root, 'typo')} is not a LevelDB data directory (it does not exist)\n`,
+    )
+    const compact = await inProcess(['compact', '--data-dir', empty, '--dry-run'])
+    expect(compact.stderr).toBe(`error: ${empty} is not a LevelDB data directory (no CURRENT file)\n`)
+    expect((await readdir(root)).sort()).toEqual(['empty'])
+    expect(await readdir(empty)).toEqual([])
+  })
+
+  it('export --url with an --out that cannot be written says so once', async () => {
+    const server = await startServer({ adminToken: TEST_ADMIN_TOKEN })
+    const out = '/proc/nope/x'
+    const target = ['--url', `http://127.0.0.1:${server.port}`, '--admin-token', TEST_ADMIN_TOKEN]
+    const run = await inProcess(['export', ...target, '--out', out])
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr).toMatch(/^export: cannot write \/proc\/nope\/x: ENOENT[^\n]*\n$/)
   })
 })
 
