@@ -52,13 +52,16 @@ export async function startExampleApp(options: { port?: number; dataDir: string 
         return { user: account.user, readOnly: account.readOnly === true }
       },
       // Seed from the database the first time a doc exists here. It is also what the cluster
-      // holds at this point, so "empty" really means "never created".
+      // holds at this point, so "empty" really means "never created". The seed is built in a
+      // doc of its own and applied as one update: Yjs transactions do not roll back, so a
+      // throw half-way through inserting into `doc` itself would leave a half seed stored.
       async onLoadDocument({ docName, doc }) {
-        const text = doc.getText('content')
         const article = ARTICLES.get(docName)
-        if (text.length === 0 && article !== undefined) {
-          doc.transact(() => text.insert(0, article))
-        }
+        if (doc.getText('content').length > 0 || article === undefined) return
+        const seed = new Y.Doc()
+        seed.getText('content').insert(0, article)
+        Y.applyUpdate(doc, Y.encodeStateAsUpdate(seed))
+        seed.destroy()
       },
       // React to each change: cheap bookkeeping only (it runs for every keystroke, in order).
       async onChange({ docName, origin }) {

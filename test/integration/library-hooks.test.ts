@@ -220,6 +220,26 @@ describe('hooks', () => {
     expect(client.text.toString()).toBe('from the database')
   })
 
+  it('the seeding recipe of docs/library.md: a failure half-way leaves nothing, the next load seeds whole', async () => {
+    let failHalfWay = true
+    const { server, url } = await hookedServer({
+      // docs/library.md "Seeding from a database", with the database failing between two inserts.
+      async onLoadDocument({ doc }) {
+        if (doc.getText('content').length > 0) return
+        const seed = new Y.Doc()
+        seed.getText('content').insert(0, 'Title\n')
+        if (failHalfWay) throw new Error('database died mid-seed')
+        seed.getText('content').insert(seed.getText('content').length, 'body')
+        Y.applyUpdate(doc, Y.encodeStateAsUpdate(seed))
+        seed.destroy()
+      },
+    })
+    await expect(server.openDirectConnection('article')).rejects.toThrow(/database died mid-seed/)
+    failHalfWay = false
+    const client = await connectSynced(url, 'article')
+    expect(client.doc.getText('content').toString()).toBe('Title\nbody')
+  })
+
   it('slow onChange and onConnect hooks never reorder a connection’s updates', async () => {
     const updates: Uint8Array[] = []
     const { url } = await hookedServer({
