@@ -184,6 +184,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const backup = new DocumentBackup({ documents, store, logger, maxDocBytes: config.maxDocBytes })
   let opening: Promise<void> | undefined
   let closing: Promise<void> | undefined
+  /** start() failed: the close that follows is a clean-up, not a clean shutdown to report. */
+  let startFailed = false
   const directConnections = new DirectConnections(registry, store)
 
   const open = (): Promise<void> => {
@@ -243,8 +245,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     handleRequest: (request, response) => http.handleRequest(request, response),
     openDirectConnection: (docName) => directConnections.connect(docName, open),
     async start() {
-      await open()
-      const { port, adminPort } = await http.listen()
+      let bound: { port: number; adminPort: number | undefined }
+      try {
+        await open()
+        bound = await http.listen()
+      } catch (error) {
+        startFailed = true
+        throw error
+      }
+      const { port, adminPort } = bound
       if (!tokenVerifier && !hooks.has('onAuthenticate')) {
         logger.warn(
           'AUTH_SECRET and AUTH_JWKS_URL are unset: anyone who can reach this port can read and edit every document',
@@ -274,7 +283,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         await wired.close()
         await adapters.close()
         http.closeAllConnections()
-        logger.info('shut down cleanly')
+        if (!startFailed) logger.info('shut down cleanly')
       })()
       return closing
     },

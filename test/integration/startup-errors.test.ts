@@ -118,6 +118,25 @@ describe('start-up errors name the setting (issue 10)', () => {
   })
 })
 
+describe('a failed start says so once (newcomer finding 10)', () => {
+  it('PORT in use: the one start-up line, and no "shut down cleanly" after it', async () => {
+    const busy = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => busy.close(() => resolve())))
+    const port = String((busy.address() as { port: number }).port)
+    const failure = await spawnServer({
+      PORT: port,
+      REDIS_URL: '',
+      DATA_DIR: await tempDir('yws-busy-'),
+    }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    )
+    expect(failure).toMatch(new RegExp(`start-up failed: .*${port}.* in use`))
+    expect(failure).not.toContain('shut down cleanly')
+  })
+})
+
 describe('any unusable DATA_DIR fails fast with one line naming it (bugs brief 1)', () => {
   /**
    * /proc/nope used to spin at 99 % CPU forever, never listening and ignoring SIGTERM: Node's
