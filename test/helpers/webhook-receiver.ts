@@ -1,7 +1,8 @@
 /**
  * A webhook endpoint for tests: a real HTTP server on a free port that verifies every
  * delivery with the `standardwebhooks` package (as a receiver would), records it, and answers
- * as the test says — 2xx, an error status, or never (to force a timeout).
+ * as the test says — 2xx, an error status, never (to force a timeout), or 200 too late (after
+ * the sender gave up and its retry arrived: a receiver slower than WEBHOOK_TIMEOUT_MS).
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
@@ -25,12 +26,12 @@ export interface Delivery {
   }
   /** Whether Webhook.verify accepted the signature (and timestamp). */
   readonly verified: boolean
-  /** What we answered: a status, or 'hang' (no answer). */
-  readonly answer: number | 'hang'
+  /** What we answered: a status, 'hang' (no answer), or 'late' (200 once the next request came). */
+  readonly answer: Answer
   readonly receivedAt: number
 }
 
-export type Answer = number | 'hang'
+export type Answer = number | 'hang' | 'late'
 
 export interface WebhookReceiver {
   readonly url: string
@@ -48,6 +49,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   const deliveries: Delivery[] = []
   const queue: Answer[] = []
   const hanging = new Set<ServerResponse>()
+  const late = new Set<ServerResponse>()
   let fallback: Answer = 200
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
@@ -65,6 +67,9 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
       } catch {
         verified = false // recorded: the test asserts on it
       }
+      // A late answer goes out only now, after the next request (the retry) arrived.
+      for (const held of late) held.writeHead(200).end()
+      late.clear()
       const answer = queue.shift() ?? fallback
       deliveries.push({
         id: headers['webhook-id'],
@@ -77,6 +82,10 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
         hanging.add(response)
         return
       }
+      if (answer === 'late') {
+        late.add(response)
+        return
+      }
       response.writeHead(answer).end()
     })
   })
@@ -84,7 +93,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   let closed: Promise<void> | undefined
   const close = () => {
     closed ??= new Promise<void>((resolve) => {
-      for (const response of hanging) response.destroy()
+      for (const response of [...hanging, ...late]) response.destroy()
       server.closeAllConnections()
       server.close(() => resolve())
     })

@@ -20,6 +20,12 @@ import {
 
 const secret = webhookSecret()
 
+/**
+ * The default WEBHOOK_TIMEOUT_MS (10 s) unless a test is about timeouts: the receiver shares
+ * this process and the box, and on a loaded box one of its 200s once took 571 ms to arrive —
+ * with a 500 ms timeout that attempt failed and was retried (same webhook-id, at-least-once),
+ * and a test counting one delivery saw two.
+ */
 function webhookConfig(receiver: WebhookReceiver, overrides: Partial<Config> = {}): Partial<Config> {
   return {
     authSecret: TEST_SECRET,
@@ -28,7 +34,6 @@ function webhookConfig(receiver: WebhookReceiver, overrides: Partial<Config> = {
     webhookDebounceMs: 300,
     webhookMaxWaitMs: 5000,
     webhookRetryMinMs: 100,
-    webhookTimeoutMs: 500,
     ...overrides,
   }
 }
@@ -107,7 +112,10 @@ describe('retries', () => {
   it('retries non-2xx and timeouts with doubling waits, same webhook-id, until a 2xx', async () => {
     const receiver = await startWebhookReceiver(secret)
     receiver.answerNext(500, 503, 'hang')
-    const server = await startServer(webhookConfig(receiver))
+    // Long enough that the 500 and the 503 arrive in time on a loaded box (else they would
+    // count as timeouts), short enough to keep the test quick.
+    const timeoutMs = 2000
+    const server = await startServer(webhookConfig(receiver, { webhookTimeoutMs: timeoutMs }))
     const alice = await editor(server.url, 'retry', 'alice')
     alice.text.insert(0, 'x')
     await waitFor(() => receiver.accepted.length === 1, { what: 'the successful retry' })
@@ -115,16 +123,16 @@ describe('retries', () => {
     expect(attempts.map((d) => d.answer)).toEqual([500, 503, 'hang', 200])
     expect(new Set(attempts.map((d) => d.id)).size).toBe(1)
     expect(attempts.every((d) => d.verified)).toBe(true)
-    // Waits 100, 200, then 400 ms after the 500 ms timeout (scheduling adds up to a tick).
+    // Waits 100, 200, then 400 ms after the timeout (scheduling adds up to a tick).
     // The gaps are read from arrival times at the receiver, so each also carries the
     // difference between two requests' transport times (a fresh connection, a busy loop):
-    // seen 899 and 887 for a 900 ms wait on a loaded 2-core box. 25 ms covers that and still
+    // seen 899 and 887 for a 900 ms wait (a 500 ms timeout, then 400) on a loaded 2-core box. 25 ms covers that and still
     // tells every doubled wait (100, 200, 400 ms) from the one before it.
     const transportJitterMs = 25
     const gaps = attempts.slice(1).map((d, i) => d.receivedAt - attempts[i]!.receivedAt)
     expect(gaps[0]).toBeGreaterThanOrEqual(100 - transportJitterMs)
     expect(gaps[1]).toBeGreaterThanOrEqual(200 - transportJitterMs)
-    expect(gaps[2]).toBeGreaterThanOrEqual(500 + 400 - transportJitterMs)
+    expect(gaps[2]).toBeGreaterThanOrEqual(timeoutMs + 400 - transportJitterMs)
     // The server counts the 2xx once the answer reached it.
     await waitFor(async () => (await webhookMetric(server, 'yws_webhook_outbox_size')) === 0)
     expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'http-error' })).toBe(2)
@@ -159,6 +167,27 @@ describe('retries', () => {
     expect(accepted.find((d) => d.body.data.doc === 'kept')?.id).toBe(failedId)
     expect(accepted.find((d) => d.body.data.doc === 'late')?.body.data.users).toEqual(['bob'])
     await waitFor(async () => (await webhookMetric(second, 'yws_webhook_outbox_size')) === 0)
+  })
+
+  it('a receiver slower than WEBHOOK_TIMEOUT_MS: retried with the same webhook-id, one window', async () => {
+    // What a loaded box did to the first test: the receiver took the POST and answered 200,
+    // but only after the sender's timeout. The attempt counts as failed (the contract's
+    // "timeout"), so the event comes again with the same id: receivers dedupe by it.
+    const receiver = await startWebhookReceiver(secret)
+    receiver.answerNext('late')
+    // The held 200 goes out only after the retry arrived, so the first attempt times out
+    // whatever the timeout; 1 s lets the retry's own 200 arrive in time on a loaded box.
+    const server = await startServer(webhookConfig(receiver, { webhookTimeoutMs: 1000 }))
+    const alice = await editor(server.url, 'slow', 'alice')
+    alice.text.insert(0, 'x')
+    await waitFor(() => receiver.accepted.length === 1, { what: 'the retry' })
+    await waitFor(async () => (await webhookMetric(server, 'yws_webhook_outbox_size')) === 0)
+    expect(receiver.deliveries.map((d) => d.answer)).toEqual(['late', 200])
+    expect(new Set(receiver.deliveries.map((d) => d.id)).size).toBe(1)
+    expect(receiver.deliveries[1]!.body).toEqual(receiver.deliveries[0]!.body)
+    expect(await webhookMetric(server, 'yws_webhook_windows_total')).toBe(1)
+    expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'timeout' })).toBe(1)
+    expect(await webhookMetric(server, 'yws_webhook_deliveries_total', { result: 'ok' })).toBe(1)
   })
 })
 
