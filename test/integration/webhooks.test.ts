@@ -89,8 +89,13 @@ describe('document.changed', () => {
       alice.text.insert(0, 'x')
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    expect(receiver.deliveries.length).toBeGreaterThanOrEqual(2)
+    const typingEnded = Date.now()
     await waitFor(() => receiver.deliveries.length >= 3, { what: 'the last window' })
+    // At least two windows closed while the typing went on. Read from each event's timestamp
+    // (when its window closed), not from what had arrived when the typing stopped: on a loaded
+    // box the delivery itself can lag (1 of 8 runs under CPU pressure saw only one by then).
+    const closedWhileTyping = receiver.deliveries.filter((d) => Date.parse(d.body.timestamp) < typingEnded)
+    expect(closedWhileTyping.length).toBeGreaterThanOrEqual(2)
     expect(receiver.deliveries.length).toBeLessThanOrEqual(4)
     expect(new Set(receiver.deliveries.map((d) => d.id)).size).toBe(receiver.deliveries.length)
   })
