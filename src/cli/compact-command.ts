@@ -82,15 +82,12 @@ async function openTarget(args: CompactArgs, io: CompactIo): Promise<CompactionT
   }
 }
 
+/** One line: what happened, that nothing was done, and the command that works meanwhile. */
 export function lockedMessage(dataDir: string, otherArgs: string): string {
-  return [
-    `error: ${dataDir} is locked by a running instance (LevelDB allows one process per directory).`,
-    'Nothing was read or changed. Either stop that instance and run this again, or compact',
-    'through it (it flushes and compacts each doc safely while it serves):',
-    `  yjs-cluster-server compact --url http://HOST:PORT --admin-token "$ADMIN_TOKEN"${otherArgs}`,
-    '(HOST:PORT of that instance, or its ADMIN_PORT when set; its ADMIN_TOKEN must be set)',
-    '',
-  ].join('\n')
+  return (
+    `error: ${dataDir} is locked by a running instance; nothing was read or changed. ` +
+    `Stop it, or compact through it: yjs-cluster-server compact --url http://HOST:PORT --admin-token "$ADMIN_TOKEN"${otherArgs}\n`
+  )
 }
 
 function argsForUrl(args: CompactArgs): string {

@@ -41,15 +41,38 @@ export type ParsedSimulateArgs =
 /** A decimal like `5` or `0.5`; Number() would also take ` 5`, `1e3`, `0x10` and `.5`. */
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
+  if (/^-\d/.test(value)) throw new Error(`--${flag} must be 0 or more (got "${value}")`)
   if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`--${flag} must be a number (got "${value}")`)
   return Number(value)
 }
+
+/**
+ * `--docs -1` as `--docs=-1`: parseArgs refuses a value that starts with a dash as
+ * "ambiguous" (three lines about `--docs=-XYZ`); a negative number is the user's value, and
+ * `number` then refuses it in our own words.
+ */
+function joinNegativeValues(argv: readonly string[], takesValue: ReadonlySet<string>): string[] {
+  const joined: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    const next = argv[i + 1]
+    if (takesValue.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i += 1
+    } else joined.push(arg)
+  }
+  return joined
+}
+
+const NUMERIC_FLAGS: ReadonlySet<string> = new Set(
+  ['docs', 'editors', 'rate', 'duration', 'settle', 'seed', 'chaos', 'offline'].map((flag) => `--${flag}`),
+)
 
 export function parseSimulateArgs(argv: readonly string[]): ParsedSimulateArgs {
   let values: Record<string, string | string[] | boolean | undefined>
   try {
     ;({ values } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, NUMERIC_FLAGS),
       strict: true,
       allowPositionals: false,
       options: {

@@ -63,6 +63,9 @@ describe('yjs-cluster-server --help', () => {
     expect(run.code).toBe(ExitCode.usage)
     expect(run.stderr.split('\n')[0]).toMatch(/^error: --editors: editors must be an integer from 1/)
     expect(run.stderr.endsWith(`\n\n${help.stdout}`)).toBe(true)
+    const negative = await inProcess(['simulate', '--url', 'ws://127.0.0.1:1', '--docs', '-1'])
+    expect(negative.code).toBe(ExitCode.usage)
+    expect(negative.stderr).toBe(`error: --docs must be 0 or more (got "-1")\n\n${help.stdout}`)
   })
 
   it('refuses an unknown command with exit 2 and the command list', async () => {

@@ -9,6 +9,15 @@ describe('simulate numeric flags (bugs brief 5: no lax Number())', () => {
     })
   })
 
+  it.each(['-1', '-0.5'])('refuses --docs %s in its own words, not parseArgs’ "ambiguous" message', (raw) => {
+    for (const argv of [['--docs', raw], [`--docs=${raw}`]]) {
+      expect(parseSimulateArgs(['--url', 'ws://127.0.0.1:1', ...argv])).toEqual({
+        kind: 'usage-error',
+        message: `--docs must be 0 or more (got "${raw}")`,
+      })
+    }
+  })
+
   it('takes plain decimals', () => {
     const parsed = parseSimulateArgs([
       '--url',
