@@ -5,7 +5,7 @@
  * stored doc not open here is re-published in batches (republisher.ts). Checked every
  * `generationCheckMs` while connected (a FLUSHALL closes no connection) and on every
  * recovery. The first observation after start counts as a loss only if the marker was
- * missing (a new Redis). A re-publication that did not complete stays owed and is retried
+ * missing (a new Redis or prefix), and is logged as info, not as a data-loss warning. A re-publication that did not complete stays owed and is retried
  * on the next check.
  */
 import type { Logger } from '../observability/logger.js'
@@ -66,13 +66,24 @@ export class DataLossWatch {
   async check(resyncRooms = true): Promise<boolean> {
     const { guard, command, prefix, logger } = this.options
     const seen = await guard.run('generation', () => observeGeneration(command, generationKey(prefix)))
-    const lost = this.generation === undefined ? seen.created : seen.value !== this.generation
+    const first = this.generation === undefined
+    const lost = first ? seen.created : seen.value !== this.generation
     this.generation = seen.value
-    if (lost) {
+    if (lost && first) {
+      // Missing at the first look: a new Redis or REDIS_PREFIX (every first start), or one
+      // emptied while this instance was down. Not a warning: the two look alike from here, and
+      // the re-publication is all either needs (nothing to send on a fresh data dir).
+      logger.info(
+        { rooms: this.options.openRooms(), created: seen.created },
+        'Redis data generation marker created (new Redis or prefix, or emptied while this instance was down); re-publishing stored docs',
+      )
+    } else if (lost) {
       logger.warn(
         { rooms: this.options.openRooms(), created: seen.created },
         'Redis lost its data (generation marker changed); resyncing rooms and re-publishing stored docs',
       )
+    }
+    if (lost) {
       if (resyncRooms) this.options.resyncRooms()
       this.republishOwed = true
     }
