@@ -222,6 +222,12 @@ function checkCombination(config: Config, nameOf: NameOf): void {
     // Otherwise whoever can mint user JWTs (or leaks the signing key) is also an operator.
     throw new ConfigError(`${nameOf('adminToken')} must differ from ${nameOf('authSecret')}`)
   }
+  // Without a token the admin endpoints are disabled: the port would answer nothing but 404.
+  if (config.adminPort !== undefined && config.adminToken === undefined) {
+    throw new ConfigError(
+      `${nameOf('adminPort')} is set but ${nameOf('adminToken')} is not (admin endpoints are disabled without it); set ${nameOf('adminToken')} or unset ${nameOf('adminPort')}`,
+    )
+  }
   // Both servers would bind the same port: the second bind fails with a bare EADDRINUSE.
   if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
     throw new ConfigError(

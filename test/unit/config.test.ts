@@ -46,7 +46,12 @@ describe('loadConfig', () => {
     ],
     [{ MAX_MESSAGE_BYTES: '-1' }, /MAX_MESSAGE_BYTES must be a whole number/],
     [{ INSTANCE_ID: 'has space' }, /INSTANCE_ID/],
-    [{ PORT: '8080', ADMIN_PORT: '8080' }, /ADMIN_PORT must differ from PORT \(both are 8080\)/],
+    [
+      { PORT: '8080', ADMIN_PORT: '8080', ADMIN_TOKEN: 'a'.repeat(16) },
+      /ADMIN_PORT must differ from PORT \(both are 8080\)/,
+    ],
+    [{ ADMIN_PORT: '4401' }, /^ADMIN_PORT is set but ADMIN_TOKEN is not/],
+    [{ ADMIN_PORT: '4401', ADMIN_TOKEN: '' }, /^ADMIN_PORT is set but ADMIN_TOKEN is not/],
     [{ MAX_BUFFERED_BYTES: '4194304' }, /MAX_BUFFERED_BYTES \(4194304\) must be at least MAX_MESSAGE_BYTES/],
   ])('rejects %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
@@ -92,7 +97,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '80' }).port).toBe(80)
     expect(loadConfig({ PORT: '0080' }).port).toBe(80)
     expect(loadConfig({ PORT: '   ' }).port).toBe(1234)
-    expect(loadConfig({ ADMIN_PORT: '9000' }).adminPort).toBe(9000)
+    expect(loadConfig({ ADMIN_PORT: '9000', ADMIN_TOKEN: 'a'.repeat(16) }).adminPort).toBe(9000)
+  })
+
+  it('treats an empty or blank value as unset, for every setting (DATA_DIR= is ./data)', () => {
+    const defaults = loadConfig({})
+    for (const setting of Object.values(SETTINGS)) {
+      if (setting.env === 'INSTANCE_ID') continue // random when unset
+      for (const blank of ['', '  ']) {
+        const config = loadConfig({ [setting.env]: blank }) as unknown as Record<string, unknown>
+        const key = Object.keys(SETTINGS).find((k) => SETTINGS[k as keyof typeof SETTINGS] === setting)!
+        expect(config[key], `${setting.env}=${JSON.stringify(blank)}`).toEqual(
+          (defaults as unknown as Record<string, unknown>)[key],
+        )
+      }
+    }
+    expect(loadConfig({ DATA_DIR: '' }).dataDir).toBe('./data')
   })
 
   it('reads the webhook settings with their documented defaults', () => {
