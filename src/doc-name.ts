@@ -26,18 +26,21 @@ export function assertDocName(name: string): void {
   if (problem) throw new TypeError(problem)
 }
 
+/** Why a path segment is refused when its escapes decode to no name: one message everywhere. */
+export const NOT_PERCENT_ENCODING =
+  'document name is not valid percent-encoding (its %XX escapes are not UTF-8)'
+
 /**
- * The doc name in a request path: URL-decoded, without the leading `/` and the query.
+ * The one doc-name decoder, for the WebSocket path and the admin API's `<doc>` segment alike.
  * Stock y-websocket does not encode the room name, so "50% plan" arrives as `/50%%20plan`:
- * a `%` that does not start an escape is taken literally (the name is what the user typed).
- * Returns undefined when well-formed escapes do not decode to UTF-8 (e.g. `%C3%28`): there
- * is no name to take literally then, and the caller answers 400.
+ * a `%` that does not start an escape is taken literally (the name is what the user typed;
+ * this is also how the WHATWG URL standard percent-decodes). Returns undefined when
+ * well-formed escapes do not decode to UTF-8 (e.g. `%C3%28`): there is no name to take
+ * literally then, and the caller answers 400 with NOT_PERCENT_ENCODING.
  */
-export function docNameFromPath(url: string): string | undefined {
-  const path = url.split('?', 1)[0] ?? ''
-  if (!path.startsWith('/')) return undefined
+export function decodeDocName(encoded: string): string | undefined {
   let failed = false
-  const name = path.slice(1).replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+  const name = encoded.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     const decoded = decodeEscapes(run)
     if (decoded === undefined) failed = true
     return decoded ?? run
@@ -45,11 +48,21 @@ export function docNameFromPath(url: string): string | undefined {
   return failed ? undefined : name
 }
 
+/**
+ * The doc name in a request path: decoded by decodeDocName, without the leading `/` and the
+ * query. Undefined when the path does not start with `/` or does not decode.
+ */
+export function docNameFromPath(url: string): string | undefined {
+  const path = url.split('?', 1)[0] ?? ''
+  if (!path.startsWith('/')) return undefined
+  return decodeDocName(path.slice(1))
+}
+
 /** Decodes a run of `%XX` escapes, or undefined when its bytes are not UTF-8. */
 function decodeEscapes(run: string): string | undefined {
   try {
     return decodeURIComponent(run)
   } catch {
-    return undefined // not UTF-8: the caller refuses the path
+    return undefined // not UTF-8: the caller refuses the name
   }
 }

@@ -14,6 +14,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { bearerToken } from '../bearer-token.js'
+import { decodeDocName, NOT_PERCENT_ENCODING } from '../doc-name.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { RouteHandler } from './http-routes.js'
 import { sendJson } from './http-routes.js'
@@ -100,11 +102,13 @@ export function matchRoute(routes: readonly AdminRoute[], method: string, path: 
   if (!best) return undefined
   const params: Record<string, string> = {}
   for (const [name, segment] of Object.entries(best.raw)) {
-    try {
-      params[name] = decodeURIComponent(segment)
-    } catch {
-      return { error: `${name} is not valid percent-encoding` }
+    // The WebSocket path's decoder, so a name reaches the same doc (and fails with the same
+    // message) on both: a stray `%` is literal, escapes that are not UTF-8 are refused.
+    const decoded = decodeDocName(segment)
+    if (decoded === undefined) {
+      return { error: name === 'doc' ? NOT_PERCENT_ENCODING : `${name} is not valid percent-encoding` }
     }
+    params[name] = decoded
   }
   return { match: { route: best.route, params } }
 }
@@ -121,7 +125,7 @@ export function adminRouter(
   routes: readonly AdminRoute[],
   metrics: Metrics,
 ): RouteHandler {
-  const expected = adminToken ? digest(`Bearer ${adminToken}`) : undefined
+  const expected = adminToken ? digest(adminToken) : undefined
   return async (request, response) => {
     const target = request.url ?? ''
     // Only origin-form paths: `//host/admin/x` or an absolute URL is not ours to serve.
@@ -141,7 +145,8 @@ export function adminRouter(
     }
     // Comparing fixed-length digests keeps the comparison constant-time and does not leak
     // the token's length either.
-    const given = digest(request.headers.authorization ?? '')
+    // The scheme is case-insensitive (RFC 7235 §2.1): `bearer <token>` is as good as `Bearer`.
+    const given = digest(bearerToken(request.headers.authorization) ?? '')
     if (!timingSafeEqual(given, expected)) {
       metrics.authFailures.inc({ reason: 'admin-token' })
       response.setHeader('WWW-Authenticate', 'Bearer realm="admin"')

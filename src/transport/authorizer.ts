@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { parseCookie } from 'cookie'
+import { bearerToken } from '../bearer-token.js'
 import type { AccessGrant } from './access-grant.js'
 import type { RevocationList } from './revocation-list.js'
 import { secretVerifier, type TokenVerifier } from './token-verifier.js'
@@ -99,11 +100,8 @@ export function tokenFromRequest(request: IncomingMessage): string | undefined {
   const queryStart = url.indexOf('?')
   const fromQuery = queryStart >= 0 ? new URLSearchParams(url.slice(queryStart + 1)).get('token') : null
   if (fromQuery) return fromQuery
-  const authorization = request.headers.authorization
-  if (authorization) {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)
-    if (match) return match[1]
-  }
+  const fromHeader = bearerToken(request.headers.authorization)
+  if (fromHeader) return fromHeader
   const fromProtocol = tokenSubprotocol(request.headers['sec-websocket-protocol'])
   if (fromProtocol) return fromProtocol.slice(TOKEN_SUBPROTOCOL_PREFIX.length)
   const cookie = request.headers.cookie

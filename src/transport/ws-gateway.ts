@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { docNameFromPath, docNameProblem } from '../doc-name.js'
+import { docNameFromPath, docNameProblem, NOT_PERCENT_ENCODING } from '../doc-name.js'
 import { type HookRunner, refusalStatus } from '../hook-runner.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -99,11 +99,12 @@ export class WsGateway {
       metrics.upgradesRejected.inc({ reason: 'bad-handshake' })
       return refuse(socket, 400, handshakeProblem)
     }
-    const docName = docNameFromPath(request.url ?? '')
-    const problem = docName === undefined ? 'malformed path' : docNameProblem(docName)
-    if (docName === undefined || problem) {
+    const url = request.url ?? ''
+    const docName = docNameFromPath(url)
+    if (docName === undefined || docNameProblem(docName)) {
       metrics.upgradesRejected.inc({ reason: 'bad-doc-name' })
-      return refuse(socket, 400, problem ?? 'bad request')
+      const problem = docName === undefined ? undefined : docNameProblem(docName)
+      return refuse(socket, 400, problem ?? (url.startsWith('/') ? NOT_PERCENT_ENCODING : 'malformed path'))
     }
     if (!this.accepting) {
       metrics.upgradesRejected.inc({ reason: 'draining' })

@@ -143,7 +143,7 @@ describe('document API on one instance', () => {
       body: textUpdate('x'.repeat(4000)),
     })
     expect(big.status).toBe(413)
-    const badName = await binary(server.port, '/admin/docs/%zz/updates', {
+    const badName = await binary(server.port, '/admin/docs/%C3%28/updates', {
       method: 'POST',
       body: textUpdate('x'),
     })

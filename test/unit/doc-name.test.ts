@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { docNameFromPath, docNameProblem } from '../../src/doc-name.js'
+import { decodeDocName, docNameFromPath, docNameProblem } from '../../src/doc-name.js'
 
 describe('doc names', () => {
   it('accepts names with slashes, unicode and spaces', () => {
@@ -28,5 +28,11 @@ describe('doc names', () => {
     expect(docNameFromPath('/%C3%28')).toBeUndefined()
     expect(docNameFromPath('/%ED%A0%80')).toBeUndefined()
     expect(docNameFromPath('no-slash')).toBeUndefined()
+  })
+
+  it('decodeDocName is the one decoder: the path minus its `/` decodes exactly like it', () => {
+    for (const encoded of ['team%2Fnotes', '50%%20plan', '%zz%41', 'a%25b', '%C3%28', '%E0%A4%A', 'x'])
+      expect(docNameFromPath(`/${encoded}?q=1`), encoded).toBe(decodeDocName(encoded))
+    expect(decodeDocName('%C3%28')).toBeUndefined()
   })
 })
