@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer'
 import { docNameProblem } from '../doc-name.js'
 import { validateUpdate } from '../protocol/messages.js'
+import { isEmptyUpdate } from '../protocol/update-format.js'
 import type { DocStore } from '../storage/doc-store.js'
 
 /** One doc of a backup. */
@@ -141,6 +142,11 @@ export async function importBackup(
       lastLine = number
       const decoded = decodeBackupLine(line)
       if (!decoded.ok) throw new ImportStoppedError(number, imported, decoded.error)
+      // An empty update changes no doc: counted as imported, but no doc is created for it.
+      if (isEmptyUpdate(decoded.doc.update)) {
+        imported += 1
+        continue
+      }
       try {
         await options.apply(decoded.doc)
       } catch (error) {

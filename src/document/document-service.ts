@@ -29,6 +29,7 @@ import { ClusterUnavailableError } from '../errors.js'
 import type { HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import { validateUpdate } from '../protocol/messages.js'
+import { isEmptyUpdate } from '../protocol/update-format.js'
 import type { Relay } from '../relay/relay.js'
 import type { RoomRegistry } from '../room/room-registry.js'
 import type { DocStore } from '../storage/doc-store.js'
@@ -95,6 +96,9 @@ export class DocumentService {
    * @throws DocumentTooLargeError (nothing applied), TooManyDocsError (no room could be opened)
    */
   async applyUpdate(docName: string, update: Uint8Array, options: { flush?: boolean } = {}): Promise<void> {
+    // It changes no doc: opening a room for it would make an unknown doc appear (open, listed,
+    // readable as `{}`) until the room idles out, though nothing was stored.
+    if (isEmptyUpdate(update)) return
     const room = await this.deps.registry.acquire(docName)
     try {
       room.applyApiUpdate(update)

@@ -46,6 +46,8 @@ const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 /** Reads the layout above without building anything; throws UpdateFormatError on the first fault. */
 class UpdateWalker {
   pos = 0
+  /** Structs plus deleted ranges seen: 0 means the update tells a doc nothing. */
+  carried = 0
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -56,11 +58,13 @@ class UpdateWalker {
       this.varUint('a client id')
       this.varUint('a clock')
       for (let s = 0; s < structs; s++) this.struct()
+      this.carried += structs
     }
     const deleteClients = this.varUint('the delete set')
     for (let c = 0; c < deleteClients; c++) {
       this.varUint('a delete set client id')
       const ranges = this.varUint('a delete set range count')
+      this.carried += ranges
       for (let r = 0; r < ranges; r++) {
         this.varUint('a deleted range')
         this.varUint('a deleted range')
@@ -293,4 +297,19 @@ export function updateFormatProblem(update: Uint8Array): string | undefined {
     // A RangeError from the stack is the only other possibility; refuse rather than guess.
     return `the update cannot be read (${error instanceof Error ? error.message : String(error)})`
   }
+}
+
+/**
+ * Whether a well-formed update carries nothing: no struct and no deleted range (`00 00`, but
+ * also client groups of zero structs). Applying one changes no doc, so the document API and
+ * imports answer it without opening, creating or storing a doc. False for a malformed update.
+ */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  const walker = new UpdateWalker(update)
+  try {
+    walker.walk()
+  } catch {
+    return false // malformed: not "empty"; validation refuses it with its reason
+  }
+  return walker.carried === 0
 }

@@ -73,7 +73,7 @@ describe('backup lines', () => {
 
   it('stops at a line that is not UTF-8 instead of importing a mangled name (bugs brief 5)', async () => {
     const applied: string[] = []
-    const good = (name: string) => encodeBackupLine({ name, update: Y.encodeStateAsUpdate(new Y.Doc()) })
+    const good = (name: string) => encodeBackupLine({ name, update: textUpdate(name) })
     const bad = Buffer.concat([
       Buffer.from('{"name":"caf'),
       Buffer.from([0xe9]),
@@ -89,7 +89,7 @@ describe('backup lines', () => {
 
   it('importBackup applies in order and stops at a bad line with the count', async () => {
     const applied: string[] = []
-    const good = (name: string) => encodeBackupLine({ name, update: Y.encodeStateAsUpdate(new Y.Doc()) })
+    const good = (name: string) => encodeBackupLine({ name, update: textUpdate(name) })
     const stop = importBackup(chunks(good('a'), good('b'), 'nope\n', good('c')), {
       maxLineBytes: 1000,
       apply: (doc) => void applied.push(doc.name),
@@ -99,6 +99,30 @@ describe('backup lines', () => {
     expect(applied).toEqual(['a', 'b'])
   })
 })
+
+describe('importBackup and empty updates', () => {
+  it('counts a line whose update carries nothing as imported but applies (creates) nothing', async () => {
+    const applied: string[] = []
+    const empty = (name: string) => encodeBackupLine({ name, update: Y.encodeStateAsUpdate(new Y.Doc()) })
+    const count = await importBackup(
+      chunks(
+        empty('e1'),
+        encodeBackupLine({ name: 'full', update: textUpdate('x') }),
+        '{"name":"e2","update":"AAA="}\n',
+      ),
+      { maxLineBytes: 1000, apply: (doc) => void applied.push(doc.name) },
+    )
+    expect(count).toBe(3)
+    expect(applied).toEqual(['full'])
+  })
+})
+
+/** A one-edit update (not empty, so importBackup applies it). */
+function textUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getText('t').insert(0, text)
+  return Y.encodeStateAsUpdate(doc)
+}
 
 describe('readAhead', () => {
   it('yields in input order with at most `window` reads in flight', async () => {

@@ -10,6 +10,7 @@ import * as prng from 'lib0/prng'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { decodeClientMessage, encodeUpdate, validateUpdate } from '../../src/protocol/messages.js'
+import { isEmptyUpdate } from '../../src/protocol/update-format.js'
 
 /** Internal JS errors that must never reach an API answer. */
 const INTERNAL = /is not a function|Cannot read|of undefined|of null|Maximum call stack/
@@ -241,3 +242,19 @@ function yjsRefuses(update: Uint8Array): boolean {
     return true
   }
 }
+
+describe('isEmptyUpdate', () => {
+  it('is true only for a well-formed update with no struct and no deleted range', () => {
+    expect(isEmptyUpdate(Y.encodeStateAsUpdate(new Y.Doc()))).toBe(true)
+    expect(isEmptyUpdate(new Uint8Array([1, 0, 7, 0, 0]))).toBe(true) // a client group of 0 structs
+    expect(isEmptyUpdate(new Uint8Array([0, 1, 7, 0]))).toBe(true) // a delete-set client with 0 ranges
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'a')
+    expect(isEmptyUpdate(Y.encodeStateAsUpdate(doc))).toBe(false)
+    doc.getText('t').delete(0, 1)
+    const deletion = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(doc))
+    expect(isEmptyUpdate(deletion)).toBe(false) // only a delete set
+    expect(isEmptyUpdate(new Uint8Array([0, 0, 0]))).toBe(false) // trailing byte: malformed
+    expect(isEmptyUpdate(new Uint8Array([]))).toBe(false)
+  })
+})
