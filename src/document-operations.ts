@@ -27,13 +27,16 @@ export interface DocumentOperations {
   deleteDocument(docName: string, user?: HookUser): Promise<boolean>
   /** Checkpoints of the doc kept on this instance, newest first. */
   listVersions(docName: string): Promise<readonly CheckpointMeta[]>
-  /** Takes a checkpoint now. @throws YwsError YWS_ERR_NOT_FOUND when the doc is unknown. */
+  /**
+   * Takes a checkpoint now. @throws NoSuchDocError (YWS_ERR_NOT_FOUND) when the doc is
+   * unknown, BadLabelError (YWS_ERR_BAD_LABEL) for a bad label.
+   */
   createVersion(docName: string, options?: { label?: string }): Promise<{ id: string }>
   /** A checkpoint's state as one Yjs update; undefined for an unknown id. */
   getVersion(docName: string, id: string): Promise<Uint8Array | undefined>
   /**
    * Makes the doc's content the version's, as a new change seen by every editor on every
-   * instance, after a backup checkpoint. @throws YwsError YWS_ERR_NOT_FOUND.
+   * instance, after a backup checkpoint. @throws NoSuchVersionError (YWS_ERR_NOT_FOUND).
    */
   restoreVersion(docName: string, id: string): Promise<{ restored: string; backup: string }>
 }
@@ -44,15 +47,6 @@ export function documentOperations(app: App): DocumentOperations {
     const problem = typeof docName === 'string' ? docNameProblem(docName) : 'document name must be a string'
     if (problem) throw new YwsError('YWS_ERR_DOC_NAME', problem)
     await app.open()
-  }
-  // The history service's NoSuchDocError / NoSuchVersionError already carry
-  // YWS_ERR_NOT_FOUND; the library hands out a plain YwsError with the catalogue's message
-  // (and the named one as its cause), as it did before those classes joined the catalogue.
-  const notFound = (error: unknown): never => {
-    if (error instanceof YwsError && error.code === 'YWS_ERR_NOT_FOUND' && error.name !== 'YwsError') {
-      throw new YwsError('YWS_ERR_NOT_FOUND', error.message, { cause: error })
-    }
-    throw error
   }
   return {
     async getDocument(docName) {
@@ -75,7 +69,7 @@ export function documentOperations(app: App): DocumentOperations {
     },
     async createVersion(docName, options = {}) {
       await ready(docName)
-      const meta = await app.history.checkpoint(docName, { label: options.label }).catch(notFound)
+      const meta = await app.history.checkpoint(docName, { label: options.label })
       return { id: meta.id }
     },
     async getVersion(docName, id) {
@@ -84,7 +78,7 @@ export function documentOperations(app: App): DocumentOperations {
     },
     async restoreVersion(docName, id) {
       await ready(docName)
-      return app.history.restore(docName, id).catch(notFound)
+      return app.history.restore(docName, id)
     },
   }
 }

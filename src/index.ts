@@ -6,11 +6,14 @@ export type { Config, LogLevel } from './config/config.js'
 export type { DocumentOperations } from './document-operations.js'
 export {
   AuthenticationError,
+  BadLabelError,
   ClusterUnavailableError,
   ConfigError,
   DocumentTooLargeError,
   type ErrorCode,
   ErrorCodes,
+  NoSuchDocError,
+  NoSuchVersionError,
   StoreAccessError,
   StoreLockedError,
   TooManyDocsError,

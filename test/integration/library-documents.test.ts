@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest'
 import * as Y from 'yjs'
-import { createServer, YwsError } from '../../src/index.js'
+import { BadLabelError, createServer, NoSuchDocError, NoSuchVersionError, YwsError } from '../../src/index.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { connectSynced } from '../helpers/clients.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -72,10 +72,15 @@ describe('document operations of createServer', () => {
     expect(result.restored).toBe(id)
     await waitFor(() => editor.text.toString() === 'first draft', { what: 'the editor to see the restore' })
     expect((await server.listVersions('plan')).map((v) => v.id)).toContain(result.backup)
-    await expect(server.restoreVersion('plan', 'no-such-version')).rejects.toMatchObject({
-      code: 'YWS_ERR_NOT_FOUND',
-    })
-    await expect(server.createVersion('never-written')).rejects.toMatchObject({ code: 'YWS_ERR_NOT_FOUND' })
+    // The named classes docs/library.md lists, exported so a caller can catch them by class.
+    const missingVersion = server.restoreVersion('plan', 'no-such-version')
+    await expect(missingVersion).rejects.toMatchObject({ code: 'YWS_ERR_NOT_FOUND' })
+    await expect(missingVersion).rejects.toBeInstanceOf(NoSuchVersionError)
+    const missingDoc = server.createVersion('never-written')
+    await expect(missingDoc).rejects.toMatchObject({ code: 'YWS_ERR_NOT_FOUND' })
+    await expect(missingDoc).rejects.toBeInstanceOf(NoSuchDocError)
+    await expect(missingDoc).rejects.toBeInstanceOf(YwsError)
+    await expect(server.createVersion('plan', { label: '\u0000' })).rejects.toBeInstanceOf(BadLabelError)
     // ...and changed nothing: no empty room was left open to be read back (bugs brief 2).
     expect(await server.getDocument('never-written')).toBeUndefined()
   })

@@ -102,6 +102,9 @@ describe('the error catalogue', () => {
       'ClusterUnavailableError',
       'StoreLockedError',
       'StoreAccessError',
+      'NoSuchDocError',
+      'NoSuchVersionError',
+      'BadLabelError',
     ] as const) {
       expect(exportsOf(library)[name]).toBe(exportsOf(errors)[name])
     }
