@@ -61,6 +61,9 @@ export interface RoomRegistryOptions {
   readonly onChange?: RoomDeps['onChange']
 }
 
+/** Longest stretch of one sweep slice before it yields to other rooms' messages (ms). */
+const SWEEP_SLICE_MS = 5
+
 export class RoomRegistry {
   private readonly open = new Map<string, Entry>()
   private readonly loading = new Map<string, Promise<Entry>>()
@@ -68,6 +71,8 @@ export class RoomRegistry {
   private readonly roomDeps: RoomDeps
   private readonly sweeper: NodeJS.Timeout | undefined
   private closed = false
+  /** A sliced sweep is running (sweepInSlices). */
+  private sweeping = false
 
   constructor(private readonly options: RoomRegistryOptions) {
     this.roomDeps = {
@@ -80,7 +85,7 @@ export class RoomRegistry {
     }
     const docIdleMs = options.docIdleMs ?? DOC_IDLE_MS
     if (docIdleMs > 0) {
-      this.sweeper = setInterval(() => this.sweepQuietDocs(), Math.max(1, Math.floor(docIdleMs / 2)))
+      this.sweeper = setInterval(() => this.sweepInSlices(), Math.max(1, Math.floor(docIdleMs / 2)))
       this.sweeper.unref()
     }
   }
@@ -91,6 +96,35 @@ export class RoomRegistry {
     for (const entry of this.open.values()) if (entry.room.content.sweep()) dropped += 1
     if (dropped > 0) this.options.logger.debug({ dropped }, 'quiet docs held encoded')
     return dropped
+  }
+
+  /**
+   * The timer's sweep: the same as sweepQuietDocs, but it yields to other work every
+   * SWEEP_SLICE_MS. Docs that went quiet together (a load that stopped, a class that ended)
+   * each cost one encode; 1,000 of them in one macrotask would hold every other room's
+   * messages for that long (the same kind of stall as compactions/checkpoints coming due
+   * together, issue 16). A sweep still running when the next is due is not doubled.
+   */
+  private sweepInSlices(): void {
+    if (this.sweeping) return
+    const names = [...this.open.keys()]
+    let next = 0
+    let dropped = 0
+    this.sweeping = true
+    const slice = (): void => {
+      const until = performance.now() + SWEEP_SLICE_MS
+      while (next < names.length && !this.closed && performance.now() < until) {
+        const room = this.open.get(names[next++] as string)?.room
+        if (room?.content.sweep()) dropped += 1
+      }
+      if (next < names.length && !this.closed) {
+        setImmediate(slice)
+        return
+      }
+      this.sweeping = false
+      if (dropped > 0) this.options.logger.debug({ dropped }, 'quiet docs held encoded')
+    }
+    slice()
   }
 
   get size(): number {
