@@ -133,7 +133,7 @@ const report = {
 // An idle doc once the trim margin has passed: snapshot only (compacted here with margin 0).
 const pool = new WorkerPool(1)
 await compactDoc(redis, keys, {
-  instanceId: 'measure',
+  owner: 'measure',
   lockMs: 10_000,
   trimMarginMs: 0,
   pool,

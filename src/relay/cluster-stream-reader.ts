@@ -3,7 +3,7 @@
  * slot (CROSSSLOT otherwise), and docs hash to different slots, so the single-Redis design
  * (one blocking XREAD over every stream) cannot work here. Instead:
  *
- *   writer: XADD to the doc's stream, then SPUBLISH <doc's notify channel> <instance id>
+ *   writer: XADD to the doc's stream, then SPUBLISH <doc's notify channel> <relay's nonce>
  *           (same slot: the node that took the entry rings the bell)
  *   reader: SSUBSCRIBE to each followed stream's notify channel (ioredis routes sharded
  *           subscriptions to the slot's owner: one subscriber connection per master), and on
@@ -32,8 +32,11 @@ interface Follow {
 }
 
 export interface ClusterStreamReaderOptions extends FollowerHooks {
-  /** Bells rung by this instance are skipped: its own entries are applied already. */
-  readonly instanceId: string
+  /**
+   * Bells rung by this relay (its nonce, instance-identity.ts) are skipped: its own entries are
+   * applied already. Bells of older versions carry their INSTANCE_ID: never equal, so read.
+   */
+  readonly nonce: string
   readonly count: number
   /** Every followed stream is read at least this often, bell or no bell. */
   readonly sweepMs: number
@@ -109,7 +112,7 @@ export class ClusterStreamReader implements StreamFollower {
   }
 
   private readonly onBell = (channel: string, message: string): void => {
-    if (message === this.options.instanceId) return
+    if (message === this.options.nonce) return
     const key = this.keyByChannel.get(channel)
     if (key) this.markDue(key)
   }

@@ -3,13 +3,14 @@
  * instance must act on travel as kind `c` entries on one stream, `<prefix>:control`
  * (capped, see tuning.controlMaxLen). An instance follows it from its tail as it was when
  * the instance (re)connected: control messages are "now" events, never replayed history.
- * Messages are encoded and checked by control-codec.ts; our own are skipped (the sender acts
- * on its own action directly).
+ * Messages are encoded and checked by control-codec.ts; our own (by nonce, see
+ * instance-identity.ts) are skipped (the sender acts on its own action directly).
  */
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CommandGuard } from './command-guard.js'
 import { decodeControl, encodeControl } from './control-codec.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import type { RedisClient } from './redis-client.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { ControlMessage } from './relay.js'
@@ -19,7 +20,7 @@ import type { StreamWriter } from './stream-writer.js'
 
 export interface ControlChannelOptions {
   readonly key: string
-  readonly instanceId: string
+  readonly identity: InstanceIdentity
   readonly command: RedisClient
   readonly guard: CommandGuard
   readonly follower: StreamFollower
@@ -63,7 +64,7 @@ export class ControlChannel {
   private onEntries(entries: readonly RawEntry[]): void {
     for (const [id, fields] of entries) {
       const decoded = decodeEntry(fields)
-      if (!decoded.ok || decoded.entry.instanceId === this.options.instanceId) continue
+      if (!decoded.ok || this.options.identity.isOwn(decoded.entry)) continue
       const message = decodeControl(decoded.entry.data)
       if (!message) {
         this.options.metrics.relayErrors.inc({ op: 'bad-control' })

@@ -11,6 +11,7 @@
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CommandGuard } from './command-guard.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import type { RedisClient } from './redis-client.js'
 import { generationKey, observeGeneration, republishStoredDocs, type StoredDocs } from './republisher.js'
 
@@ -18,7 +19,7 @@ export interface DataLossWatchOptions {
   readonly command: RedisClient
   readonly guard: CommandGuard
   readonly prefix: string
-  readonly instanceId: string
+  readonly identity: InstanceIdentity
   readonly checkMs: number
   readonly republishBatch: number
   readonly metrics: Metrics
@@ -98,7 +99,7 @@ export class DataLossWatch {
     this.republishing = republishStoredDocs({
       redis: options.command,
       prefix: options.prefix,
-      instanceId: options.instanceId,
+      identity: options.identity,
       docs,
       skip: options.isOpen,
       batchSize: options.republishBatch,

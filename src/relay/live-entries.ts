@@ -11,13 +11,14 @@
  */
 import type { Metrics } from '../observability/metrics.js'
 import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { RelaySink } from './relay.js'
 import { decodeEntry, type EntryKind, idTimeMs } from './stream-entry.js'
 
 export interface LiveEntryTarget {
   readonly sink: RelaySink
-  readonly instanceId: string
+  readonly identity: InstanceIdentity
   readonly metrics: Metrics
   /** Publishes the room's answer to an awareness query. */
   answer(awareness: Uint8Array): void
@@ -37,8 +38,8 @@ export function applyLiveEntries(
     const decoded = decodeEntry(fields)
     let problem: string | undefined
     if (!decoded.ok) problem = decoded.reason
-    else if (decoded.entry.instanceId === target.instanceId)
-      continue // our own: already applied
+    else if (target.identity.isOwn(decoded.entry))
+      continue // our own (by nonce, not INSTANCE_ID): already applied
     else {
       const { kind, data } = decoded.entry
       target.metrics.relayReceived.inc({ kind })

@@ -22,7 +22,7 @@ import { updateAddsTo } from './update-coverage.js'
 const EMPTY_UPDATE = new Uint8Array([0, 0])
 
 interface SharedDoc {
-  updates: { readonly instanceId: string; readonly update: Uint8Array }[]
+  updates: { readonly from: MemoryRelay; readonly update: Uint8Array }[]
   generation: number
   readonly members: Map<MemoryRelay, MemoryRoom>
 }
@@ -143,7 +143,7 @@ export class MemoryRelay implements Relay {
       return
     }
     const shared = this.hub.doc(room.sink.docName)
-    if (kind === 'u') shared.updates.push({ instanceId: this.instanceId, update: data })
+    if (kind === 'u') shared.updates.push({ from: this, update: data })
     this.hub.post(() => {
       for (const [relay, peer] of shared.members) {
         if (relay === this || !relay.connected) continue
@@ -214,7 +214,7 @@ export class MemoryRelay implements Relay {
 
   clearDoc(docName: string): Promise<void> {
     const shared = this.hub.doc(docName)
-    shared.updates = shared.updates.filter((entry) => entry.instanceId !== this.instanceId)
+    shared.updates = shared.updates.filter((entry) => entry.from !== this)
     return Promise.resolve()
   }
 

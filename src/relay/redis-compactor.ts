@@ -12,7 +12,8 @@ import { entryUpdates, readDocState, releaseLock, tryLock, writeSnapshotAndTrim 
 import type { DocKeys } from './redis-keys.js'
 
 export interface CompactorOptions {
-  readonly instanceId: string
+  /** The lock's owner: the relay's nonce (INSTANCE_ID may be shared, see instance-identity.ts). */
+  readonly owner: string
   readonly lockMs: number
   readonly trimMarginMs: number
   readonly pool: WorkerPool
@@ -26,7 +27,7 @@ export async function compactDoc(
   keys: DocKeys,
   options: CompactorOptions,
 ): Promise<CompactionOutcome> {
-  if (!(await tryLock(redis, keys, options.instanceId, options.lockMs))) return 'locked'
+  if (!(await tryLock(redis, keys, options.owner, options.lockMs))) return 'locked'
   try {
     const state = await readDocState(redis, keys)
     const last = state.entries.at(-1)
@@ -47,7 +48,7 @@ export async function compactDoc(
     )
     return written ? 'compacted' : 'raced'
   } finally {
-    await releaseLock(redis, keys, options.instanceId)
+    await releaseLock(redis, keys, options.owner)
   }
 }
 

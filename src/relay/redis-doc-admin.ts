@@ -43,8 +43,9 @@ export async function deleteDocState(redis: RedisClient, keys: DocKeys): Promise
 }
 
 /*
- * KEYS[1] the doc's stream, ARGV[1] an instance id: removes that instance's update entries.
- * Only its own: entries of other instances written after the delete are new content.
+ * KEYS[1] the doc's stream, ARGV[1] a relay's nonce: removes the update entries it wrote.
+ * Only its own: entries of other instances written after the delete are new content (and an
+ * instance sharing our INSTANCE_ID is another instance: hence the nonce, not the label).
  */
 const REMOVE_INSTANCE_UPDATES = `
 local removed = 0
@@ -52,7 +53,7 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
   local fields = entry[2]
   local mine, update = false, false
   for i = 1, #fields, 2 do
-    if fields[i] == 'i' and fields[i + 1] == ARGV[1] then mine = true end
+    if fields[i] == 'n' and fields[i + 1] == ARGV[1] then mine = true end
     if fields[i] == 'k' and fields[i + 1] == 'u' then update = true end
   end
   if mine and update then removed = removed + redis.call('XDEL', KEYS[1], entry[1]) end
@@ -61,15 +62,15 @@ return removed
 `
 
 /**
- * Removes the update entries `instanceId` appended to the doc's stream: what it relayed just
+ * Removes the update entries the relay with `nonce` appended to the doc's stream: what it relayed just
  * before its room closed after a delete (a late relay entry). Returns how many were removed.
  */
 export async function removeInstanceUpdates(
   redis: RedisClient,
   keys: DocKeys,
-  instanceId: string,
+  nonce: string,
 ): Promise<number> {
-  return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, instanceId)) as number
+  return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, nonce)) as number
 }
 
 /** The doc's deletion generation in Redis (0: never deleted). */

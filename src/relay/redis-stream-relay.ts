@@ -1,8 +1,9 @@
 /**
  * RedisStreamRelay: turns instances sharing a Redis into one service. Each doc has one
  * stream (see redis-keys.ts); every instance appends the updates and awareness its clients
- * make, tagged with its id, and applies everyone else's to its room. Works on one Redis or a
- * Redis Cluster (every key of a doc is in one slot). docs/cluster.md argues why nothing is
+ * make, tagged with its INSTANCE_ID and its relay's random nonce, and applies everyone else's
+ * to its room (told apart by nonce: INSTANCE_ID need not be unique, instance-identity.ts).
+ * Works on one Redis or a Redis Cluster (every key of a doc is in one slot). docs/cluster.md argues why nothing is
  * lost. This class is the façade over one module per job (docs/architecture.md, "Relay":
  * room-sync, stream-writer, the followers, control-channel, data-loss-watch, command-guard);
  * what stays here: connection health, recovery after a reconnect or a stall (single-flight),
@@ -15,6 +16,7 @@ import { CommandGuard } from './command-guard.js'
 import { ControlChannel } from './control-channel.js'
 import { DataLossWatch } from './data-loss-watch.js'
 import { withDeadline } from './deadline.js'
+import { InstanceIdentity } from './instance-identity.js'
 import { type RedisClient, serverRunIds, someServerRestarted } from './redis-client.js'
 import { deleteDocState, peekDocUpdates, readGeneration, removeInstanceUpdates } from './redis-doc-admin.js'
 import { controlKey, docKeys } from './redis-keys.js'
@@ -29,6 +31,7 @@ import { DEFAULT_RELAY_TUNING, type RedisRelayTuning } from './tuning.js'
 export { DEFAULT_RELAY_TUNING, type RedisRelayTuning } from './tuning.js'
 
 export interface RedisStreamRelayOptions {
+  /** INSTANCE_ID: a label for logs; need not be unique (the relay's nonce tells entries apart). */
   readonly instanceId: string
   readonly prefix: string
   readonly logger: Logger
@@ -44,6 +47,8 @@ export interface RedisStreamRelayOptions {
 
 export class RedisStreamRelay implements Relay {
   readonly mode = 'cluster'
+  /** Who this relay is in Redis (label and nonce). */
+  readonly identity: InstanceIdentity
   private readonly tuning: RedisRelayTuning
   private readonly command: RedisClient
   private readonly guard: CommandGuard
@@ -66,8 +71,10 @@ export class RedisStreamRelay implements Relay {
 
   constructor(private readonly options: RedisStreamRelayOptions) {
     const tuning = { ...DEFAULT_RELAY_TUNING, ...options.tuning }
-    const { instanceId, metrics } = options
+    const { metrics } = options
     const logger = options.logger.child({ component: 'relay' })
+    const identity = new InstanceIdentity(options.instanceId, logger)
+    this.identity = identity
     this.tuning = tuning
     this.logger = logger
     this.command = options.connections.command
@@ -88,13 +95,13 @@ export class RedisStreamRelay implements Relay {
       },
       tuning,
       logger,
-      instanceId,
+      nonce: identity.nonce,
     })
     const { command, guard, follower } = this
     const strategy = options.topology.createAppender({
       command,
       guard,
-      instanceId,
+      identity,
       controlMaxLen: tuning.controlMaxLen,
       metrics,
       logger,
@@ -103,10 +110,10 @@ export class RedisStreamRelay implements Relay {
     const { writer } = this
     this.control = new ControlChannel({
       key: controlKey(options.prefix),
-      ...{ instanceId, command, guard, follower, writer, metrics, logger },
+      ...{ identity, command, guard, follower, writer, metrics, logger },
     })
     this.dataLoss = new DataLossWatch({
-      ...{ command, guard, instanceId, metrics, logger, prefix: options.prefix },
+      ...{ command, guard, identity, metrics, logger, prefix: options.prefix },
       checkMs: tuning.generationCheckMs,
       republishBatch: tuning.republishBatch,
       isOpen: (docName) => this.rooms.has(docName),
@@ -119,7 +126,7 @@ export class RedisStreamRelay implements Relay {
       onError: (op, error) => this.redisError(op, error),
     })
     this.roomContext = {
-      ...{ instanceId, tuning, logger, metrics, command, guard, follower, writer, pool: options.pool },
+      ...{ identity, tuning, logger, metrics, command, guard, follower, writer, pool: options.pool },
       connected: () => this.connected,
       closed: () => this.closed,
       redisError: (op, error) => this.redisError(op, error),
@@ -254,7 +261,7 @@ export class RedisStreamRelay implements Relay {
   async clearDoc(docName: string): Promise<void> {
     // Pending appends go out first, so the removal below comes after our last word.
     await this.writer.drain()
-    await removeInstanceUpdates(this.command, docKeys(this.options.prefix, docName), this.options.instanceId)
+    await removeInstanceUpdates(this.command, docKeys(this.options.prefix, docName), this.identity.nonce)
   }
 
   docGeneration(docName: string): Promise<number> {

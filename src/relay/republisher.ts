@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import type { RedisClient } from './redis-client.js'
 import { docKeys } from './redis-keys.js'
 import { encodeEntryFields } from './stream-entry.js'
@@ -28,7 +29,7 @@ export interface StoredDocs {
 export interface RepublishOptions {
   readonly redis: RedisClient
   readonly prefix: string
-  readonly instanceId: string
+  readonly identity: Pick<InstanceIdentity, 'label' | 'nonce'>
   readonly docs: StoredDocs
   /** Docs to leave out (open here: their rooms resync). */
   readonly skip: (docName: string) => boolean
@@ -69,7 +70,7 @@ export async function republishStoredDocs(options: RepublishOptions): Promise<Re
       appends.push([
         docKeys(options.prefix, name).stream,
         '*',
-        ...encodeEntryFields(options.instanceId, 'u', state),
+        ...encodeEntryFields(options.identity.label, 'u', state, options.identity.nonce),
       ])
       bytes += state.byteLength
     })

@@ -30,6 +30,7 @@ import type { Metrics } from '../observability/metrics.js'
 import { validateUpdate } from '../protocol/messages.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
 import type { CommandGuard } from './command-guard.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import { applyLiveEntries, type LiveEntryTarget } from './live-entries.js'
 import type { RedisClient } from './redis-client.js'
 import { CompactionTrigger, compactDoc } from './redis-compactor.js'
@@ -46,7 +47,7 @@ export type RoomSyncState = 'joining' | 'live' | 'resyncing' | 'stale' | 'left'
 
 /** What a room's sync uses of its relay. */
 export interface RoomSyncContext {
-  readonly instanceId: string
+  readonly identity: InstanceIdentity
   readonly tuning: RedisRelayTuning
   readonly logger: Logger
   readonly metrics: Metrics
@@ -95,7 +96,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
   ) {
     this.compaction = new CompactionTrigger(context.tuning.compactEntries, () => this.compact())
     this.liveTarget = {
-      ...{ sink, instanceId: context.instanceId, metrics: context.metrics },
+      ...{ sink, identity: context.identity, metrics: context.metrics },
       answer: (awareness) => this.enqueue('a', awareness),
       bad: (id, reason) => this.badEntry(id, reason, true),
     }
@@ -304,7 +305,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
 
   private compact(): Promise<void> {
     const { context } = this
-    const options = { instanceId: context.instanceId, pool: context.pool, logger: context.logger }
+    const options = { owner: context.identity.nonce, pool: context.pool, logger: context.logger }
     const { lockMs, trimMarginMs } = context.tuning
     return context.guard
       .run('compact', () => compactDoc(context.command, this.keys, { ...options, lockMs, trimMarginMs }))

@@ -1,7 +1,9 @@
 /**
  * The relay's entry codec and stream-id arithmetic, as pure functions (no I/O).
  *
- * An entry is a flat field list: `i` <instance id>, `k` <kind>, `d` <payload bytes>.
+ * An entry is a flat field list: `i` <instance id>, `n` <nonce>, `k` <kind>, `d` <payload bytes>.
+ * `i` is INSTANCE_ID, a label (not unique); `n` is the writing relay's random nonce, what tells
+ * our own entries apart (instance-identity.ts). Entries of versions before `n` lack it.
  *   kind u: a Yjs update          kind a: an awareness update
  *   kind q: "who is here?" (a joining instance asks peers to re-send their clients' awareness)
  *   kind c: a control message (JSON), only on the control stream
@@ -15,6 +17,8 @@ const KINDS: ReadonlySet<string> = new Set(['u', 'a', 'q', 'c'])
 
 export interface StreamEntry {
   readonly instanceId: string
+  /** The writing relay's nonce; absent in entries of versions from before nonces. */
+  readonly nonce?: string
   readonly kind: EntryKind
   readonly data: Uint8Array
 }
@@ -25,27 +29,35 @@ export function encodeEntryFields(
   instanceId: string,
   kind: EntryKind,
   data: Uint8Array,
+  nonce?: string,
 ): (string | Buffer)[] {
-  return ['i', instanceId, 'k', kind, 'd', Buffer.from(data.buffer, data.byteOffset, data.byteLength)]
+  const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  // Readers of older versions ignore the unknown `n` field.
+  return nonce === undefined
+    ? ['i', instanceId, 'k', kind, 'd', payload]
+    : ['i', instanceId, 'n', nonce, 'k', kind, 'd', payload]
 }
 
 /** Parses the field list of one stream entry (as read with the *Buffer commands). */
 export function decodeEntry(fields: readonly (Buffer | string)[]): DecodedEntry {
   if (!Array.isArray(fields) || fields.length % 2 !== 0) return { ok: false, reason: 'odd field list' }
   let instanceId: string | undefined
+  let nonce: string | undefined
   let kind: string | undefined
   let data: Uint8Array | undefined
   for (let i = 0; i < fields.length; i += 2) {
     const name = String(fields[i])
     const value = fields[i + 1]!
     if (name === 'i') instanceId = String(value)
+    else if (name === 'n') nonce = String(value)
     else if (name === 'k') kind = String(value)
     else if (name === 'd') data = typeof value === 'string' ? Buffer.from(value, 'binary') : value
   }
   if (instanceId === undefined || instanceId.length === 0) return { ok: false, reason: 'no instance id' }
   if (kind === undefined || !KINDS.has(kind)) return { ok: false, reason: `unknown kind ${String(kind)}` }
   if (data === undefined) return { ok: false, reason: 'no payload' }
-  return { ok: true, entry: { instanceId, kind: kind as EntryKind, data: new Uint8Array(data) } }
+  const entry = { instanceId, kind: kind as EntryKind, data: new Uint8Array(data) }
+  return { ok: true, entry: nonce === undefined ? entry : { ...entry, nonce } }
 }
 
 /** A stream id `<ms>-<seq>` as numbers (ms fits a double exactly for the next 280 000 years). */

@@ -15,6 +15,7 @@
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CommandGuard } from './command-guard.js'
+import type { InstanceIdentity } from './instance-identity.js'
 import type { RedisClient } from './redis-client.js'
 import { notifyChannel } from './redis-keys.js'
 import { type EntryKind, encodeEntryFields } from './stream-entry.js'
@@ -40,7 +41,7 @@ export interface AppendStrategy {
 export interface AppenderContext {
   readonly command: RedisClient
   readonly guard: CommandGuard
-  readonly instanceId: string
+  readonly identity: InstanceIdentity
   /** Control stream length cap (approximate). */
   readonly controlMaxLen: number
   readonly metrics: Metrics
@@ -48,7 +49,7 @@ export interface AppenderContext {
 }
 
 function xaddArgs(context: AppenderContext, item: Append): (string | Buffer | number)[] {
-  const fields = encodeEntryFields(context.instanceId, item.kind, item.data)
+  const fields = encodeEntryFields(context.identity.label, item.kind, item.data, context.identity.nonce)
   return item.kind === 'c'
     ? [item.key, 'MAXLEN', '~', context.controlMaxLen, '*', ...fields]
     : [item.key, '*', ...fields]
@@ -87,7 +88,7 @@ export class ClusterAppender implements AppendStrategy {
       if (settled[index]!.status === 'fulfilled') ring.add(item.key)
     })
     for (const key of ring) {
-      command.spublish(notifyChannel(key), this.context.instanceId).catch((error: unknown) => {
+      command.spublish(notifyChannel(key), this.context.identity.nonce).catch((error: unknown) => {
         this.context.metrics.relayErrors.inc({ op: 'notify' })
         this.context.logger.debug(
           { err: error, stream: key },

@@ -33,7 +33,8 @@ export interface FollowerContext {
   readonly hooks: FollowerHooks
   readonly tuning: RedisRelayTuning
   readonly logger: Logger
-  readonly instanceId: string
+  /** The relay's nonce: bells it rang itself are skipped. */
+  readonly nonce: string
 }
 
 export interface RedisTopology {
@@ -59,10 +60,10 @@ export function singleRedisTopology(reader: Redis, command: Redis): RedisTopolog
 /** A Redis Cluster: `reader` holds the sharded subscriptions and does the reads. */
 export function redisClusterTopology(reader: Cluster): RedisTopology {
   return {
-    createFollower: ({ hooks, tuning, logger, instanceId }) =>
+    createFollower: ({ hooks, tuning, logger, nonce }) =>
       new ClusterStreamReader(reader, {
         ...hooks,
-        instanceId,
+        nonce,
         count: tuning.readCount,
         sweepMs: tuning.sweepMs,
         stallMs: tuning.trimMarginMs / 2,

@@ -21,7 +21,10 @@ import type { ControlMessage, Relay, RelaySink, RoomRelay } from '../relay/relay
 import type { ContractAssertion } from './doc-store-contract.js'
 
 export interface RelayPlace {
-  /** A relay of a new instance on this place's shared state, not started. */
+  /**
+   * A relay of a new instance on this place's shared state, not started. `instanceId` is a
+   * label: two live relays may be given the same one and must still tell each other apart.
+   */
   create(instanceId: string): Promise<Relay>
   /** Cuts `relay` off the shared state; resolves to heal(). */
   partition?(relay: Relay): Promise<() => Promise<void>>
@@ -124,11 +127,13 @@ export function relayContract(name: string, factory: RelayFactory, t: RelayContr
   let instance = 0
 
   /** Runs `body` with a place and a helper that starts relays on it; closes everything after. */
-  async function withPlace(body: (start: () => Promise<Relay>, place: RelayPlace) => Promise<void>) {
+  async function withPlace(
+    body: (start: (instanceId?: string) => Promise<Relay>, place: RelayPlace) => Promise<void>,
+  ) {
     const place = await factory()
     const relays: Relay[] = []
-    const start = async () => {
-      const relay = await place.create(`contract-${++instance}`)
+    const start = async (instanceId = `contract-${++instance}`) => {
+      const relay = await place.create(instanceId)
       relays.push(relay)
       await relay.start()
       await until(() => relay.connected, 'the relay to connect')
@@ -259,6 +264,33 @@ export function relayContract(name: string, factory: RelayFactory, t: RelayContr
         await until(() => onB.text === 'a', 'b to receive')
         onB.type('b')
         await until(() => onA.text === 'ab', 'a to receive')
+        await a.clearDoc('doc')
+        const left = (await b.peekDoc('doc')).flatMap(clientsOf)
+        expect(left.includes(onA.doc.clientID)).toBe(false)
+        expect(left.includes(onB.doc.clientID)).toBe(true)
+      })
+    })
+
+    it('instances sharing an instance id still relay updates, awareness and control; clearDoc stays per instance', async () => {
+      await withPlace(async (start) => {
+        // The id is a label (INSTANCE_ID): two live instances may share it.
+        const shared = `contract-shared-${++instance}`
+        const [a, b] = [await start(shared), await start(shared)]
+        const heard: ControlMessage[] = []
+        b.onControl((message) => heard.push(message))
+        const onA = await join(a, 'doc')
+        onA.localAwareness = awarenessUpdate(9, 'cy')
+        const onB = await join(b, 'doc')
+        onA.type('a')
+        await until(() => onB.text === 'a', 'b to receive a’s edit')
+        onB.type('b')
+        await until(() => onA.text === 'ab', 'a to receive b’s edit')
+        await until(
+          () => onB.remoteAwareness.some((update) => Buffer.from(update).equals(onA.localAwareness!)),
+          'b to hear a’s clients on join',
+        )
+        a.broadcastControl({ type: 'evict', doc: 'd' })
+        await until(() => heard.length === 1, 'b to hear a’s control message')
         await a.clearDoc('doc')
         const left = (await b.peekDoc('doc')).flatMap(clientsOf)
         expect(left.includes(onA.doc.clientID)).toBe(false)

@@ -5,7 +5,7 @@
  *
  * Keys (all share the hash tag `{wh}`, so every script runs in one Redis Cluster slot):
  *   <prefix>:{wh}:due            zset: doc -> when its open window closes (unix ms)
- *   <prefix>:{wh}:win:<b64(doc)> hash: id, doc, first, last, u:<sub>, sv:<instance>
+ *   <prefix>:{wh}:win:<b64(doc)> hash: id, doc, first, last, u:<sub>, sv:<instance>/<nonce>
  *   <prefix>:{wh}:claimed        zset: id -> lease expiry of a claimed window (unix ms)
  *   <prefix>:{wh}:claim:<id>     hash: the claimed window (the renamed win hash + closed)
  *
@@ -17,6 +17,7 @@
  * sees one duplicate `webhook-id` (at-least-once), never a lost window.
  * Times come from Redis' TIME inside the scripts: one clock for the whole cluster.
  */
+import { randomBytes } from 'node:crypto'
 import { Cluster, Redis } from 'ioredis'
 import type { Config } from '../config/config.js'
 import type { RedisClient } from '../relay/redis-client.js'
@@ -100,14 +101,20 @@ export interface RedisWindowBoardOptions {
 export class RedisWindowBoard implements WindowBoard {
   private readonly keys: BoardKeys
   private readonly leaseMs: number
+  /**
+   * Whose state vector a record is (`sv:` field): INSTANCE_ID plus a random nonce, since two
+   * live instances may share an INSTANCE_ID and one's view must not overwrite the other's.
+   */
+  private readonly recorder: string
 
   constructor(private readonly options: RedisWindowBoardOptions) {
     this.keys = boardKeys(options.prefix)
+    this.recorder = `${options.instanceId}/${randomBytes(8).toString('hex')}`
     this.leaseMs = options.leaseMs ?? CLAIM_LEASE_MS
   }
 
   async record(changes: LocalChanges): Promise<void> {
-    const { timing, instanceId } = this.options
+    const { timing } = this.options
     await this.options.client.eval(
       RECORD,
       2,
@@ -119,7 +126,7 @@ export class RedisWindowBoard implements WindowBoard {
       Math.max(0, Math.round(changes.firstAgeMs)),
       Math.max(0, Math.round(changes.lastAgeMs)),
       newMessageId(),
-      instanceId,
+      this.recorder,
       changes.stateVector ?? '',
       ...changes.users,
     )

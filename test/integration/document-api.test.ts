@@ -285,18 +285,20 @@ describe('deletion state in Redis', () => {
     const redis = new Redis(SHARED_REDIS_URL)
     onTestFinished(() => void redis.quit())
     const keys = docKeys(uniquePrefix(), 'late')
-    const add = (instance: string, text: string) =>
-      redis.xadd(keys.stream, '*', ...encodeEntryFields(instance, 'u', textUpdate(text)))
-    await add('b', 'before')
+    // Entries are told apart by the writing relay's nonce; B and B2 share an INSTANCE_ID.
+    const add = (instance: string, nonce: string, text: string) =>
+      redis.xadd(keys.stream, '*', ...encodeEntryFields(instance, 'u', textUpdate(text), nonce))
+    await add('b', 'nb', 'before')
     expect(await readGeneration(redis, keys)).toBe(0)
     expect(await deleteDocState(redis, keys)).toBe(1)
     expect(await peekDocUpdates(redis, keys)).toEqual([])
     // After the delete: B's late entry (old content), then C's new content in the new generation.
-    await add('b', 'late from b')
-    await add('c', 'new from c')
-    expect(await removeInstanceUpdates(redis, keys, 'b')).toBe(1)
+    await add('b', 'nb', 'late from b')
+    await add('b', 'nb2', 'new from b2')
+    await add('c', 'nc', 'new from c')
+    expect(await removeInstanceUpdates(redis, keys, 'nb')).toBe(1)
     const left = await peekDocUpdates(redis, keys)
-    expect(left.map(textOf)).toEqual(['new from c'])
+    expect(left.map(textOf)).toEqual(['new from b2', 'new from c'])
     expect(await deleteDocState(redis, keys)).toBe(2)
     await redis.del(keys.stream, keys.snapshot, keys.generation)
   })

@@ -41,6 +41,13 @@ describe('stream entries', () => {
       ok: true,
       entry: { instanceId: 'node-1', kind: 'u', data: new Uint8Array([1, 2, 3]) },
     })
+    // With the writer's nonce; readers of older versions skip the unknown `n` field.
+    const withNonce = encodeEntryFields('node-1', 'a', new Uint8Array([4]), 'f00d')
+    expect(withNonce.map(String).slice(0, 6)).toEqual(['i', 'node-1', 'n', 'f00d', 'k', 'a'])
+    expect(decodeEntry(withNonce.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)))).toEqual({
+      ok: true,
+      entry: { instanceId: 'node-1', nonce: 'f00d', kind: 'a', data: new Uint8Array([4]) },
+    })
     expect(decodeEntry([Buffer.from('garbage'), Buffer.from('only')]).ok).toBe(false)
     expect(decodeEntry([Buffer.from('i'), Buffer.from('x'), Buffer.from('k'), Buffer.from('z')]).ok).toBe(
       false,
