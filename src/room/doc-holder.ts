@@ -12,6 +12,7 @@
  * Y.applyUpdate of the state, what loading costs).
  */
 import * as Y from 'yjs'
+import { newServerDoc } from '../storage/server-doc.js'
 
 /** The doc while no Y.Doc is held. */
 export interface EncodedDoc {
@@ -30,7 +31,7 @@ export interface EncodedDocMerger {
  * worker thread; throws what Y.applyUpdate throws.
  */
 export function mergeEncoded(state: Uint8Array, update: Uint8Array): EncodedDoc {
-  const doc = new Y.Doc({ gc: true })
+  const doc = newServerDoc({ gc: true })
   try {
     Y.applyUpdate(doc, state)
     Y.applyUpdate(doc, update)
@@ -61,7 +62,7 @@ export class DocHolder {
   get doc(): Y.Doc {
     this.quietSweeps = 0
     if (this.liveDoc) return this.liveDoc
-    const doc = new Y.Doc({ gc: true })
+    const doc = newServerDoc({ gc: true })
     Y.applyUpdate(doc, this.encoded?.update ?? new Uint8Array([0, 0]))
     // After destroy (a late reader): a detached copy, as a destroyed Y.Doc would be.
     if (this.destroyed) return doc

@@ -19,6 +19,7 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { newServerDoc } from '../storage/server-doc.js'
 
 /**
  * `encodeStateAsUpdatePieces` for a doc held as one encoded update (a room in encoded mode):
@@ -29,7 +30,7 @@ export function encodedFirstSyncPieces(
   stateVector: Uint8Array,
   maxPieceBytes: number,
 ): Uint8Array[] {
-  const doc = new Y.Doc()
+  const doc = newServerDoc()
   try {
     Y.applyUpdate(doc, state)
     return encodeStateAsUpdatePieces(doc, stateVector, maxPieceBytes)

@@ -4,6 +4,7 @@
  */
 import * as Y from 'yjs'
 import { VerificationError } from '../errors.js'
+import { newServerDoc } from './server-doc.js'
 
 export interface CompactedDoc {
   /** The whole document as one update. */
@@ -20,7 +21,7 @@ export { VerificationError }
  * merging them first: 10k typing updates take 50-200 ms this way.
  */
 function loadDoc(updates: readonly Uint8Array[], gc: boolean): Y.Doc {
-  const doc = new Y.Doc({ gc })
+  const doc = newServerDoc({ gc })
   Y.transact(doc, () => {
     for (const update of updates) Y.applyUpdate(doc, update)
   })
