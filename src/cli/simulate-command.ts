@@ -37,6 +37,21 @@ function progressLine(p: SimulationProgress): string {
   )
 }
 
+/** What to pass when a server refused the editors' token. */
+function refusalHint(status: 401 | 403 | undefined, options: { token?: string; secret?: string }): string {
+  if (status === 401) {
+    return options.token !== undefined || options.secret !== undefined
+      ? '; check --token, or pass --secret with the servers’ AUTH_SECRET'
+      : '; the servers check tokens: pass --token T, or --secret S (their AUTH_SECRET) to mint one per editor'
+  }
+  if (status === 403) {
+    return options.secret !== undefined
+      ? ''
+      : '; pass a --token whose docs claim covers the simulated docs (--prefix), or --secret S to mint one per doc'
+  }
+  return ''
+}
+
 export const simulateCommand: CliCommand = {
   name: 'simulate',
   summary: 'simulated editors type into live servers; exit 0 only if nothing was lost',
@@ -62,7 +77,7 @@ export const simulateCommand: CliCommand = {
         )
       }
       if (error instanceof SimulationConnectError) {
-        context.stderr.write(`error: ${error.message}\n`)
+        context.stderr.write(`error: ${error.message}${refusalHint(error.refusedStatus, parsed.options)}\n`)
         return context.signal.aborted ? ExitCode.interrupted : ExitCode.failure
       }
       throw error

@@ -57,6 +57,11 @@ export class SimEditor {
   readonly typist: Typist
   /** The last connection error, to explain an editor that never syncs. */
   lastError: string | undefined
+  /**
+   * The server refused the upgrade with 401 or 403: retrying with the same token cannot
+   * succeed, so the run stops instead of waiting out its connect timeout.
+   */
+  refusedStatus: 401 | 403 | undefined
   private everConnected = false
   private typingTimer: NodeJS.Timeout | undefined
   private chaosTimer: NodeJS.Timeout | undefined
@@ -99,6 +104,9 @@ export class SimEditor {
       stats.connectErrors += 1
       const error = event as unknown as { message?: string; error?: { message?: string } }
       this.lastError = error.message || error.error?.message || 'connection error'
+      // How `ws` reports an upgrade answered with an HTTP status instead of 101.
+      const status = /^Unexpected server response: (40[13])$/.exec(this.lastError)?.[1]
+      if (status !== undefined) this.refusedStatus = status === '401' ? 401 : 403
       sample(stats, `connect ${this.url}: ${this.lastError}`)
     })
     provider.on('connection-close', (event) => {

@@ -61,6 +61,13 @@ export interface SimulationVerdict {
 /** Some editor could not connect and sync at the start: nothing was typed. */
 export class SimulationConnectError extends Error {
   override readonly name = 'SimulationConnectError'
+  constructor(
+    message: string,
+    /** 401/403 when a server refused an editor's upgrade (a token problem): the run stopped at once. */
+    readonly refusedStatus?: 401 | 403,
+  ) {
+    super(message)
+  }
 }
 
 interface SimDoc {
@@ -105,10 +112,24 @@ export async function simulateEditors(options: SimulateOptions): Promise<Simulat
       const report = options.onProgress
       timer = setInterval(() => report(progress()), resolved.progressIntervalMs)
     }
-    await waitUntil(() => all.every((editor) => editor.synced), resolved.connectTimeoutMs, options.signal)
+    // A refused token fails every retry the same way: stop at the first refusal.
+    const refused = () => all.find((editor) => editor.refusedStatus !== undefined)
+    await waitUntil(
+      () => all.every((editor) => editor.synced) || refused() !== undefined,
+      resolved.connectTimeoutMs,
+      options.signal,
+    )
     const unsynced = all.find((editor) => !editor.synced)
     if (unsynced && options.signal?.aborted) {
       throw new SimulationConnectError('interrupted while the editors were connecting: nothing was typed')
+    }
+    const refusal = refused()
+    if (refusal?.refusedStatus !== undefined) {
+      throw new SimulationConnectError(
+        `editor ${refusal.id} was refused by ${refusal.url} with HTTP ${refusal.refusedStatus}` +
+          (refusal.refusedStatus === 401 ? ' (no valid token)' : ' (the token does not grant this doc)'),
+        refusal.refusedStatus,
+      )
     }
     if (unsynced) {
       throw new SimulationConnectError(
