@@ -23,8 +23,11 @@ import { Outgoing } from './outgoing.js'
 import { TokenBucket } from './token-bucket.js'
 
 export interface ConnectionLimits {
+  /** Send budget, and the inbound backlog past which we stop reading the socket. */
   readonly maxBufferedBytes: number
   readonly maxMessagesPerSecond: number
+  /** Largest client message (ws's maxPayload); sizes the inbound hard bound. Default: maxBufferedBytes. */
+  readonly maxMessageBytes?: number | undefined
 }
 
 /** Everything a Connection is made of (one object: eight positional arguments were unreadable). */
@@ -54,6 +57,31 @@ const CLOSE_GRACE_MS = 1000
  * validate it takes 40-90 ms, more than applying it (measured on the CI box).
  */
 export const OFF_THREAD_VALIDATION_BYTES = 256 * 1024
+
+/** Socket reads deliver at most this much at once (a net.Socket read is 64 KiB). */
+const SOCKET_CHUNK_BYTES = 64 * 1024
+
+/**
+ * Inbound flow control. Past `maxBufferedBytes` of messages waiting behind a busy handler (a
+ * big update validated on a worker, an awaited hook) we stop reading the socket, so the
+ * client's sends block on TCP backpressure instead of being closed with 1013; reading resumes
+ * under a quarter of it. A pause cannot recall what ws has already read: at most the message
+ * it is assembling and the rest of one socket chunk. The hard bound covers that, and only a
+ * client that ignores it (none can, short of a bug in this code or ws) is closed with 1013.
+ */
+export function inboundBounds(limits: ConnectionLimits): {
+  pauseAboveBytes: number
+  resumeBelowBytes: number
+  hardMaxBytes: number
+} {
+  const pauseAboveBytes = limits.maxBufferedBytes
+  const maxMessageBytes = limits.maxMessageBytes ?? limits.maxBufferedBytes
+  return {
+    pauseAboveBytes,
+    resumeBelowBytes: Math.floor(pauseAboveBytes / 4),
+    hardMaxBytes: pauseAboveBytes + 2 * maxMessageBytes + SOCKET_CHUNK_BYTES,
+  }
+}
 
 /** One unit of inbound work: a received frame, or an internal task kept in the same order. */
 type Inbound =
@@ -100,14 +128,28 @@ export class Connection implements RoomConnection {
     if (limits.maxMessagesPerSecond > 0) {
       this.rate = new TokenBucket(limits.maxMessagesPerSecond * 2, limits.maxMessagesPerSecond)
     }
+    const bounds = inboundBounds(limits)
     this.inbound = new InboundQueue<Inbound>(
       (item) => ('task' in item ? item.task() : this.process(item.bytes, item.isBinary)),
-      limits.maxBufferedBytes,
+      bounds.hardMaxBytes,
       (error) => {
         // A bug or an unexpected failure: this connection goes, the room stays.
         this.logger.error({ err: error }, 'message handling failed')
         this.metrics.rejectedInputs.inc({ reason: 'handler-error' })
         this.close('internalError')
+      },
+      {
+        pauseAboveBytes: bounds.pauseAboveBytes,
+        resumeBelowBytes: bounds.resumeBelowBytes,
+        // ws's public pause/resume: they stop the socket's 'data' events (and ws's own
+        // resume after its receiver drains respects the pause).
+        pause: () => {
+          this.logger.debug({ waiting: this.inbound.bytes }, 'inbound backlog full, pausing reads')
+          this.ws.pause()
+        },
+        resume: () => {
+          if (!this.closed) this.ws.resume()
+        },
       },
     )
     if (grant.expiresAt !== undefined) {
@@ -158,16 +200,22 @@ export class Connection implements RoomConnection {
     // What was sent before the close goes before the close frame, as with ws.send.
     this.outgoing.flush()
     this.ws.close(CloseCode[code], closeReason[code])
+    // Read again (and discard: `closed` is set) so the peer's close frame gets through.
+    if (this.ws.isPaused) this.ws.resume()
     // A peer that never answers the close handshake (or never drains its buffer) must not
     // hold the socket and its buffered bytes.
     setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
     this.detach()
   }
 
-  /** Heartbeat tick: a connection that did not answer the previous ping is dead. */
+  /**
+   * Heartbeat tick: a connection that did not answer the previous ping is dead. While we do
+   * not read its socket (inbound backlog full) its pong cannot reach us, so it counts as
+   * alive: the pause is ours and ends when our own work drains, whatever the client does.
+   */
   heartbeat(): void {
     if (this.closed) return
-    if (!this.alive) {
+    if (!this.alive && !this.inbound.isPaused) {
       this.logger.info('no pong since last ping, terminating')
       this.metrics.closes.inc({ reason: 'heartbeatTimeout' satisfies ConnectionEndReason })
       this.closed = true

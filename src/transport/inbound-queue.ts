@@ -10,7 +10,19 @@
  *          any --stop()--> stopped (items dropped, nothing runs again)
  * Waiting items are bounded by bytes; `push` reports when the bound would be passed so the
  * connection can close instead of buffering without limit.
+ *
+ * Flow control (optional): past `flow.pauseAboveBytes` waiting, `flow.pause()` is called once
+ * (the connection stops reading its socket: TCP backpressure on the client), and
+ * `flow.resume()` once the waiting bytes are back under `flow.resumeBelowBytes`. Then the hard
+ * bound only has to cover what was already read when the pause came.
  */
+
+export interface InboundFlow {
+  readonly pauseAboveBytes: number
+  readonly resumeBelowBytes: number
+  pause(): void
+  resume(): void
+}
 
 export class InboundQueue<T> {
   // An array with a moving head: shift() would be O(n) per item with many small messages.
@@ -19,6 +31,7 @@ export class InboundQueue<T> {
   private waitingBytes = 0
   private running = false
   private stopped = false
+  private paused = false
 
   /**
    * @param handle does one item; returns a promise when it must finish before the next.
@@ -29,7 +42,18 @@ export class InboundQueue<T> {
     private readonly handle: (item: T) => Promise<void> | undefined,
     private readonly maxWaitingBytes: number,
     private readonly onError: (error: unknown) => void,
+    private readonly flow?: InboundFlow,
   ) {}
+
+  /** Bytes of the items waiting behind a busy handler. */
+  get bytes(): number {
+    return this.waitingBytes
+  }
+
+  /** True between `flow.pause()` and `flow.resume()`. */
+  get isPaused(): boolean {
+    return this.paused
+  }
 
   /** Items waiting behind a busy handler. */
   get length(): number {
@@ -46,6 +70,10 @@ export class InboundQueue<T> {
       if (bytes > 0 && this.waitingBytes + bytes > this.maxWaitingBytes) return false
       this.waiting.push({ item, bytes })
       this.waitingBytes += bytes
+      if (this.flow && !this.paused && this.waitingBytes > this.flow.pauseAboveBytes) {
+        this.paused = true
+        this.flow.pause()
+      }
       return true
     }
     this.run(item)
@@ -103,6 +131,10 @@ export class InboundQueue<T> {
       this.head = 0
     }
     this.waitingBytes -= entry.bytes
+    if (this.paused && this.flow && this.waitingBytes < this.flow.resumeBelowBytes && !this.stopped) {
+      this.paused = false
+      this.flow.resume()
+    }
     return entry.item
   }
 }

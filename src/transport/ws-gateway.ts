@@ -229,7 +229,7 @@ export class WsGateway {
         ws,
         room,
         grant,
-        limits: this.options.limits,
+        limits: { ...this.options.limits, maxMessageBytes: this.options.maxMessageBytes },
         metrics,
         logger: this.options.logger,
         validateOffThread: this.options.validateOffThread,

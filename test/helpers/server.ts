@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 import { type App, createApp } from '../../src/app.js'
 import { type Config, configFor } from '../../src/config/config.js'
+import type { Hooks } from '../../src/hooks.js'
 import { createLogger } from '../../src/observability/logger.js'
 import type { RedisRelayTuning } from '../../src/relay/redis-stream-relay.js'
 import type { Relay } from '../../src/relay/relay.js'
@@ -29,7 +30,12 @@ export interface TestServer {
 /** An in-process server on a free port with its own LevelDB in a temp dir. */
 export async function startServer(
   overrides: Partial<Config> = {},
-  options: { relay?: Relay; keepOpen?: boolean; relayTuning?: Partial<RedisRelayTuning> } = {},
+  options: {
+    relay?: Relay
+    keepOpen?: boolean
+    relayTuning?: Partial<RedisRelayTuning>
+    hooks?: readonly Hooks[]
+  } = {},
 ): Promise<TestServer> {
   const config = configFor({
     host: '127.0.0.1',
@@ -51,6 +57,7 @@ export async function startServer(
     logger: createLogger(config.logLevel, config.instanceId, sink),
     ...(options.relay ? { relay: options.relay } : {}),
     ...(options.relayTuning ? { relayTuning: options.relayTuning } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   })
   const { port, adminPort } = await app.start()
   let closed: Promise<void> | undefined

@@ -68,4 +68,37 @@ describe('InboundQueue', () => {
     queue.push(4, 1)
     expect(done).toEqual([0, 1, 2])
   })
+
+  it('pauses past the high-water mark once, and resumes under the low-water mark', async () => {
+    const events: string[] = []
+    const gates: (() => void)[] = []
+    const queue = new InboundQueue<number>(
+      (item) => {
+        events.push(`run ${item}`)
+        return new Promise<void>((resolve) => gates.push(resolve))
+      },
+      100,
+      () => undefined,
+      {
+        pauseAboveBytes: 10,
+        resumeBelowBytes: 5,
+        pause: () => events.push('pause'),
+        resume: () => events.push('resume'),
+      },
+    )
+    queue.push(0, 1) // runs, busy
+    queue.push(1, 6)
+    queue.push(2, 6) // 12 waiting > 10: pause
+    queue.push(3, 3) // 15: still paused, no second pause
+    expect(events).toEqual(['run 0', 'pause'])
+    expect(queue.isPaused).toBe(true)
+    gates.shift()!()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(events).toEqual(['run 0', 'pause', 'run 1']) // 9 waiting: not under 5 yet
+    gates.shift()!()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(events).toEqual(['run 0', 'pause', 'run 1', 'resume', 'run 2'])
+    expect(queue.isPaused).toBe(false)
+    expect(queue.bytes).toBe(3)
+  })
 })
