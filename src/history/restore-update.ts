@@ -19,6 +19,7 @@
  * concurrently elsewhere stay (docs/history.md).
  */
 import * as Y from 'yjs'
+import { newServerDoc } from '../storage/server-doc.js'
 
 /** An update with no structs and no deletions. */
 export const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
@@ -42,7 +43,9 @@ export function restoreUpdate(current: Uint8Array, version: Uint8Array): Uint8Ar
       throw new NotAnAncestorError('the version holds changes the current document never had')
     }
   }
-  const scratch = new Y.Doc({ gc: false })
+  // A server doc: no formatting cleanup of its own, so the scratch holds exactly the stored
+  // states and the restore diff carries no deletes nobody sent (storage/server-doc.ts).
+  const scratch = newServerDoc({ gc: false })
   try {
     Y.applyUpdate(scratch, version)
     const tracked = Symbol('since-version')

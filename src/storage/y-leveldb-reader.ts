@@ -16,6 +16,7 @@ import * as decoding from 'lib0/decoding'
 import * as Y from 'yjs'
 import { docNameProblem } from '../doc-name.js'
 import { storeOpenError } from './open-error.js'
+import { newServerDoc } from './server-doc.js'
 
 /** One doc of the source store, merged. */
 export interface MigratedDoc {
@@ -95,7 +96,9 @@ export async function* readYLeveldb(
           refused = name
           continue
         }
-        current = { name, doc: new Y.Doc({ gc: false }), entries: 0 }
+        // A server doc: what we import is what the reference server stored, without formatting
+        // deletes of our own (storage/server-doc.ts).
+        current = { name, doc: newServerDoc({ gc: false }), entries: 0 }
       }
       try {
         Y.applyUpdate(current.doc, value)
