@@ -131,6 +131,37 @@ export function oneOf<T extends string>(env: string, fallback: T, words: readonl
   return { env, fallback: () => fallback, parse: (raw) => checked(raw.toLowerCase()), check: checked }
 }
 
+/**
+ * An optional string setting: unset by default; from the environment or an option value,
+ * a string goes through `checked` (which throws a SettingProblem or returns it); an option
+ * value of another type is refused with `typeProblem(value)`.
+ */
+function optionalString(
+  env: string,
+  checked: (value: string) => string,
+  typeProblem: (value: unknown) => string,
+): Setting<string | undefined> {
+  return {
+    env,
+    fallback: () => undefined,
+    parse: checked,
+    check: (value) => {
+      if (value === undefined) return undefined
+      if (typeof value !== 'string') throw new SettingProblem(typeProblem(value))
+      return checked(value)
+    },
+  }
+}
+
+/** `raw` as a URL, or a SettingProblem that names it with any password hidden. */
+function parseUrl(raw: string): URL {
+  try {
+    return new URL(raw)
+  } catch {
+    throw new SettingProblem(`is not a valid URL: "${redactUrl(raw)}"`)
+  }
+}
+
 /** An optional secret of at least `minimum` (bytes or characters). */
 export function secret(
   env: string,
@@ -143,16 +174,7 @@ export function secret(
     if (size < minimum) throw new SettingProblem(`must be at least ${minimum} ${unit}${why}`)
     return value
   }
-  return {
-    env,
-    fallback: () => undefined,
-    parse: checked,
-    check: (value) => {
-      if (value === undefined) return undefined
-      if (typeof value !== 'string') throw new SettingProblem(`must be a string, got ${typeof value}`)
-      return checked(value)
-    },
-  }
+  return optionalString(env, checked, (value) => `must be a string, got ${typeof value}`)
 }
 
 /** Hides a password in a URL so config errors never print secrets. */
@@ -163,54 +185,26 @@ export function redactUrl(raw: string): string {
 /** An optional `redis://` or `rediss://` URL. */
 export function redisUrl(env: string): Setting<string | undefined> {
   const checked = (raw: string) => {
-    let url: URL
-    try {
-      url = new URL(raw)
-    } catch {
-      throw new SettingProblem(`is not a valid URL: "${redactUrl(raw)}"`)
-    }
+    const url = parseUrl(raw)
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
       throw new SettingProblem(`must start with redis:// or rediss://, got "${url.protocol}//"`)
     }
     if (url.hostname === '') throw new SettingProblem('has no host')
     return raw
   }
-  return {
-    env,
-    fallback: () => undefined,
-    parse: checked,
-    check: (value) => {
-      if (value === undefined) return undefined
-      if (typeof value !== 'string') throw new SettingProblem(`must be a URL string, got ${describe(value)}`)
-      return checked(value)
-    },
-  }
+  return optionalString(env, checked, (value) => `must be a URL string, got ${describe(value)}`)
 }
 
 /** An optional `https://` (or `http://`) URL. */
 export function httpUrl(env: string): Setting<string | undefined> {
   const checked = (raw: string) => {
-    let url: URL
-    try {
-      url = new URL(raw)
-    } catch {
-      throw new SettingProblem(`is not a valid URL: "${redactUrl(raw)}"`)
-    }
+    const url = parseUrl(raw)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new SettingProblem(`must start with https:// (or http://), got "${url.protocol}//"`)
     }
     return raw
   }
-  return {
-    env,
-    fallback: () => undefined,
-    parse: checked,
-    check: (value) => {
-      if (value === undefined) return undefined
-      if (typeof value !== 'string') throw new SettingProblem(`must be a URL string, got ${describe(value)}`)
-      return checked(value)
-    },
-  }
+  return optionalString(env, checked, (value) => `must be a URL string, got ${describe(value)}`)
 }
 
 /** An optional list of `https://` (or `http://`) URLs (environment: comma-separated). */
@@ -239,16 +233,7 @@ export function webhookSecret(env: string): Setting<string | undefined> {
       throw new SettingProblem('must be whsec_ followed by base64 of 24-64 random bytes')
     return value
   }
-  return {
-    env,
-    fallback: () => undefined,
-    parse: checked,
-    check: (value) => {
-      if (value === undefined) return undefined
-      if (typeof value !== 'string') throw new SettingProblem(`must be a string, got ${typeof value}`)
-      return checked(value)
-    },
-  }
+  return optionalString(env, checked, (value) => `must be a string, got ${typeof value}`)
 }
 
 /** An optional list of non-empty strings (environment: comma-separated). */
