@@ -20,6 +20,8 @@ export interface TargetRun {
   reps: Metrics[]
   summary: Record<string, Spread>
   notes: string[]
+  /** Metric keys the target cannot have (e.g. no online compaction): shown as n/a. */
+  notApplicable?: string[]
   wallS: number
 }
 
@@ -89,6 +91,7 @@ function fmt(x: number): string {
 function cell(run: TargetRun | undefined, key: string): string {
   if (!run) return '—'
   if (run.status !== 'ok') return run.status
+  if (run.notApplicable?.includes(key)) return 'n/a'
   const s = run.summary[key]
   if (!s) return '—'
   return s.n > 1 && s.min !== s.max ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(s.median)
@@ -280,6 +283,7 @@ export function charts(result: RunResult): Record<string, string> {
             ['pushP99', 'push'],
             ['syncP99', 'sync'],
             ['coldP99', 'cold load'],
+            ['onlineCompactP99', 'online compaction'],
           ] as const
         ).map(([key, phase]) => ({ label: `${v.label} ${phase}`, key, v })),
       ),
@@ -287,7 +291,7 @@ export function charts(result: RunResult): Record<string, string> {
     .filter(({ v, key }) => targets.some((t) => v.byTarget[t]?.summary[key]))
   if (stallRows.length)
     out['stall-p99.svg'] = barChart(
-      'Small-doc p99 while a big doc is pushed, synced, loaded cold',
+      'Small-doc p99 while a big doc is pushed, synced, loaded cold, compacted online',
       'ms',
       stallRows.map((r) => r.label),
       targets,

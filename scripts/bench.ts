@@ -230,9 +230,12 @@ async function main(): Promise<void> {
       const ctx = new Ctx(task.target, quick, reps, `${runId}-${done}`, pin, compact, runOptions)
       try {
         const variantSpec = { label: variant.label, params: variant.params }
-        const budget = args.budget ? budgetS : Math.max(budgetS, task.scenario.budgetS?.(quick) ?? 0)
+        const budget = args.budget
+          ? budgetS
+          : Math.max(budgetS, task.scenario.budgetS?.(quick, variantSpec) ?? 0)
         const repsOut = await withBudget(task.scenario.run(ctx, variantSpec), budget * 1000, label)
         run = { status: 'ok', reps: repsOut, summary: summarize(repsOut), notes: ctx.notes, wallS: 0 }
+        if (ctx.notApplicable.size > 0) run.notApplicable = [...ctx.notApplicable]
       } catch (err) {
         const reason = (err as Error).message.split('\n').slice(0, 6).join(' | ')
         run = { status: 'error', reason, reps: [], summary: {}, notes: ctx.notes, wallS: 0 }

@@ -39,7 +39,7 @@ export interface Scenario {
   /** Null when the target can run it, otherwise why it is skipped. */
   skip(target: Target): string | null
   /** Wall-clock budget per variant x target in seconds, when the runner's default is too short. */
-  budgetS?(quick: boolean): number
+  budgetS?(quick: boolean, variant: Variant): number
   run(ctx: Ctx, variant: Variant): Promise<Metrics[]>
 }
 
@@ -74,6 +74,8 @@ export const LOAD_CPU = 1
 export class Ctx {
   private readonly cleanups: Array<() => Promise<void>> = []
   notes: string[] = []
+  /** Metric keys this target cannot have (shown as n/a, not as a missing figure). */
+  readonly notApplicable = new Set<string>()
 
   constructor(
     readonly target: Target,
@@ -84,6 +86,12 @@ export class Ctx {
     readonly compact: ((dataDir: string) => Promise<string | null>) | undefined,
     readonly opts: RunOptions = { gen: undefined, genProcs: 1, docs: undefined, p99LimitMs: 100 },
   ) {}
+
+  /** Marks `keys` as not applicable to this target, with a note saying why. */
+  markNotApplicable(keys: readonly string[], why: string): void {
+    for (const key of keys) this.notApplicable.add(key)
+    this.notes.push(why)
+  }
 
   /** The generator a scenario uses: `--gen` if given, else the scenario's default. */
   gen(defaultMode: GenMode): GenMode {

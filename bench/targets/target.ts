@@ -48,6 +48,18 @@ export interface RunningServer {
   tail(): string
 }
 
+/** What one online compaction of one doc did, as the server reports it. */
+export interface OnlineCompaction {
+  /** false: the server found nothing to merge (no log entries). */
+  compacted: boolean
+  logEntriesMerged: number
+  /** Stored bytes of the doc (snapshot + log) before and after. */
+  bytesBefore: number
+  bytesAfter: number
+  /** The server's own timing of the compaction (ms), without the HTTP round trip. */
+  serverMs: number
+}
+
 export interface Target {
   id: string
   protocol: Protocol
@@ -58,6 +70,11 @@ export interface Target {
   /** Null when runnable, otherwise why this target is skipped. */
   unavailable(): string | null
   start(opts: StartOptions): Promise<RunningServer>
+  /**
+   * Compacts one stored doc while `server` runs and serves it (ours: POST /admin/compact).
+   * Absent: the target has no online compaction. Rejects on an HTTP error or after `timeoutMs`.
+   */
+  compactOnline?(server: RunningServer, doc: string, timeoutMs: number): Promise<OnlineCompaction>
 }
 
 const PROBE = fileURLToPath(new URL('../probe.ts', import.meta.url))
