@@ -8,7 +8,42 @@
  * The harness sends the signal at the start and end of each measured window.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+/**
+ * BENCH_WINDOW_PROF_DIR=dir: a V8 CPU profile from process start (or the previous window's
+ * end) to each measured window's end, written at that end. Unlike --cpu-prof (written on
+ * exit) it survives the SIGKILL of the durable throughput steps, and it covers what precedes
+ * the window: the reconnect storm, the first sync, the warm-up.
+ */
+const windowProfDir = process.env.BENCH_WINDOW_PROF_DIR
+const profiler = windowProfDir ? new Session() : undefined
+let profiles = 0
+function startProfile(): void {
+  if (!profiler) return
+  profiler.post('Profiler.enable', () =>
+    profiler.post('Profiler.setSamplingInterval', { interval: 500 }, () => profiler.post('Profiler.start')),
+  )
+}
+function writeProfile(): void {
+  if (!profiler || !windowProfDir) return
+  profiler.post('Profiler.stop', (err, res) => {
+    if (!err) {
+      profiles += 1
+      writeFileSync(
+        join(windowProfDir, `window-${process.pid}-${profiles}.cpuprofile`),
+        JSON.stringify(res.profile),
+      )
+    }
+    startProfile()
+  })
+}
+if (profiler) {
+  profiler.connect()
+  startProfile()
+}
 
 const file = process.env.BENCH_PROBE_FILE
 if (file) {
@@ -41,5 +76,7 @@ if (file) {
     }
     eld.reset()
     writeFileSync(file, `${JSON.stringify(sample)}\n`)
+    // Samples come in pairs: window start (odd), window end (even).
+    if (seq % 2 === 0) writeProfile()
   })
 }
