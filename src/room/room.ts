@@ -24,6 +24,7 @@ import { DocumentTooLargeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
+import { newDocGuid } from '../storage/server-doc.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
 import { DocSizeBudget } from './doc-size-budget.js'
@@ -71,7 +72,7 @@ export class Room implements RelaySink {
     // Mutes exactly that listener while it applies a received update.
     this.receiver = new UpdateReceiver(this.onDocUpdate)
     // Presence only needs a client id: its own doc, so the room's content can be dropped.
-    this.presence = new RoomAwareness(new Y.Doc(), {
+    this.presence = new RoomAwareness(new Y.Doc({ guid: newDocGuid() }), {
       connections: this.connections,
       publish: (update) => this.relay.publishAwareness(update),
       onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
