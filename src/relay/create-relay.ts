@@ -4,11 +4,12 @@
  * set (Redis Cluster: doorbells and non-blocking reads; see topology.ts and docs/cluster.md),
  * and the ioredis connection options each needs.
  */
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
+import type { ClusterOptions, RedisOptions } from 'ioredis'
 import { type Config, redactUrl } from '../config/config.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
+import { ioredis } from './ioredis-module.js'
 import { NullRelay } from './null-relay.js'
 import { RedisStreamRelay } from './redis-stream-relay.js'
 import type { Relay } from './relay.js'
@@ -87,8 +88,11 @@ export function createRelayFromConfig(
   if (config.redisClusterNodes) {
     const seeds = config.redisClusterNodes.map((node) => ({ ...node }))
     const target = `REDIS_CLUSTER_NODES (${seeds.map((seed) => `${seed.host}:${seed.port}`).join(',')})`
-    const command = new Cluster(seeds, clusterOptions(`yws-${config.instanceId}`, false, timeouts.command))
-    const reader = new Cluster(
+    const command = new (ioredis().Cluster)(
+      seeds,
+      clusterOptions(`yws-${config.instanceId}`, false, timeouts.command),
+    )
+    const reader = new (ioredis().Cluster)(
       seeds,
       clusterOptions(`yws-${config.instanceId}-reader`, true, timeouts.reader),
     )
@@ -101,12 +105,12 @@ export function createRelayFromConfig(
   }
   if (!config.redisUrl) return new NullRelay()
   const url = config.redisUrl
-  const command = new Redis(url, {
+  const command = new (ioredis().Redis)(url, {
     ...CONNECTION_OPTIONS,
     connectionName: `yws-${config.instanceId}`,
     commandTimeout: timeouts.command,
   })
-  const reader = new Redis(url, {
+  const reader = new (ioredis().Redis)(url, {
     ...CONNECTION_OPTIONS,
     connectionName: `yws-${config.instanceId}-reader`,
     commandTimeout: timeouts.reader,

@@ -18,8 +18,8 @@
  * Times come from Redis' TIME inside the scripts: one clock for the whole cluster.
  */
 import { randomBytes } from 'node:crypto'
-import { Cluster, Redis } from 'ioredis'
 import type { Config } from '../config/config.js'
+import { ioredis } from '../relay/ioredis-module.js'
 import type { RedisClient } from '../relay/redis-client.js'
 import type { ClosedWindow } from './webhook-event.js'
 import { type LocalChanges, newMessageId, type WindowBoard, type WindowTiming } from './window-board.js'
@@ -223,7 +223,7 @@ export function createWebhookRedis(config: Config): RedisClient | undefined {
     connectionName: `yws-${config.instanceId}-webhooks`,
   }
   if (config.redisClusterNodes) {
-    return new Cluster(
+    return new (ioredis().Cluster)(
       config.redisClusterNodes.map((node) => ({ ...node })),
       {
         lazyConnect: true,
@@ -234,5 +234,8 @@ export function createWebhookRedis(config: Config): RedisClient | undefined {
     )
   }
   if (!config.redisUrl) return undefined
-  return new Redis(config.redisUrl, { ...options, retryStrategy: (attempt) => Math.min(50 * attempt, 1000) })
+  return new (ioredis().Redis)(config.redisUrl, {
+    ...options,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+  })
 }
