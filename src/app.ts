@@ -27,6 +27,7 @@ import { DirectConnections } from './room/direct-connections.js'
 import { RoomRegistry } from './room/room-registry.js'
 import type { LevelDocStore } from './storage/level-doc-store.js'
 import { liveStateOf } from './storage/live-state.js'
+import { owedMarks } from './storage/owed-marks.js'
 import { type Authorizer, JwtAuthorizer, openAuthorizer } from './transport/authorizer.js'
 import { RevocationList, type RevocationTarget } from './transport/revocation-list.js'
 import { verifierFromConfig } from './transport/verifier-from-config.js'
@@ -125,8 +126,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Compacting an open doc encodes its room's doc instead of re-merging the log (issue 16).
   store.useLiveState(liveStateOf((docName) => registry.get(docName)))
   // After Redis lost its data the relay re-publishes what this disk holds for docs not
-  // open here; a doc loaded only for that is not kept cached.
+  // open here; a doc loaded only for that is not kept cached. `owed` marks docs whose
+  // changes Redis may lack after an outage (data-loss-watch.ts), on disk beside them.
   relay.attachStoredDocs({
+    owed: owedMarks(store),
     async *names() {
       for await (const stats of store.listDocs()) yield stats.docName
     },

@@ -7,6 +7,14 @@
  * recovery. The first observation after start counts as a loss only if the marker was
  * missing (a new Redis or prefix), and is logged as info, not as a data-loss warning. A re-publication that did not complete stays owed and is retried
  * on the next check.
+ *
+ * It also publishes the docs marked owed (StoredDocs.owed): a room that went stale while Redis
+ * was away marks its doc on disk, because only open rooms resync on reconnect. Without the
+ * mark, an edit accepted during an outage in a doc that unloaded (or whose instance
+ * restarted) before Redis returned stayed on this disk alone, invisible to the other
+ * instances. Each check while connected publishes the marked docs not open here (their stored
+ * state, like the re-publication) and clears their marks; open ones resync by themselves and
+ * keep their mark until a later check finds them closed.
  */
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -42,6 +50,10 @@ export class DataLossWatch {
   private republishOwed = false
   private republishing: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
+  /** Docs marked owed by this process and not yet published (saves a disk write per stale room). */
+  private readonly owedHere = new Set<string>()
+  /** Mark writes and deletions, in order (a deletion must not overtake the write it clears). */
+  private owedWrites: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: DataLossWatchOptions) {}
 
@@ -57,10 +69,27 @@ export class DataLossWatch {
     this.timer.unref()
   }
 
-  /** Stops checking; resolves once a re-publication in flight has ended. */
+  /** Stops checking; resolves once a re-publication in flight and every mark write have ended. */
   async stop(): Promise<void> {
     clearInterval(this.timer)
     await this.republishing
+    await this.owedWrites
+  }
+
+  /**
+   * Marks a doc whose stored state Redis may lack (a room went stale, or left while not live):
+   * the mark is on disk before a later check can need it, and survives the room and the process.
+   */
+  owe(docName: string): void {
+    const docs = this.storedDocs
+    if (!docs || this.owedHere.has(docName)) return
+    this.owedHere.add(docName)
+    this.queueOwedWrite('owe', () => docs.owed.add(docName))
+  }
+
+  private queueOwedWrite(op: string, write: () => Promise<void>): Promise<void> {
+    this.owedWrites = this.owedWrites.then(write).catch((error: unknown) => this.options.onError(op, error))
+    return this.owedWrites
   }
 
   /** true when Redis lost its data since the last check (rooms resync unless `resyncRooms` is false). */
@@ -89,7 +118,56 @@ export class DataLossWatch {
       this.republishOwed = true
     }
     if (this.republishOwed) this.republishInBackground()
+    else this.publishOwedInBackground()
     return lost
+  }
+
+  /** Publishes the docs marked owed that are not open here, then clears their marks. */
+  private publishOwedInBackground(): void {
+    const docs = this.storedDocs
+    const { options } = this
+    if (!docs || this.republishing || options.closed()) return
+    this.republishing = this.publishOwed(docs)
+      .catch((error: unknown) => options.onError('publish-owed', error))
+      .finally(() => {
+        this.republishing = undefined
+      })
+  }
+
+  private async publishOwed(docs: StoredDocs): Promise<void> {
+    const { options } = this
+    await this.owedWrites
+    const marked: string[] = []
+    for await (const name of docs.owed.names()) if (!options.isOpen(name)) marked.push(name)
+    if (marked.length === 0) return
+    // From here a new stale room of one of these docs marks it again (its change may be newer
+    // than the state loaded below), and that mark is kept.
+    for (const name of marked) this.owedHere.delete(name)
+    const result = await republishStoredDocs({
+      redis: options.command,
+      prefix: options.prefix,
+      identity: options.identity,
+      docs: {
+        names: async function* () {
+          yield* marked
+        },
+        load: (name) => docs.load(name),
+        owed: docs.owed,
+      },
+      skip: options.isOpen,
+      batchSize: options.republishBatch,
+      guard: (work) => options.guard.run('republish', work),
+      metrics: options.metrics,
+      logger: options.logger,
+      cancelled: () => options.closed() || !options.connected(),
+    })
+    if (!result.complete) return
+    const published = marked.filter((name) => !this.owedHere.has(name) && !options.isOpen(name))
+    for (const name of published) await this.queueOwedWrite('publish-owed', () => docs.owed.delete(name))
+    options.logger.info(
+      { docs: result.docs, bytes: result.bytes, seconds: result.seconds },
+      'docs changed while Redis was away published to Redis',
+    )
   }
 
   private republishInBackground(): void {

@@ -133,6 +133,7 @@ export class RedisStreamRelay implements Relay {
       docDeleted: (docName, generation) => {
         for (const handler of this.deletedHandlers) handler(docName, generation)
       },
+      owe: (docName) => this.dataLoss.owe(docName),
       left: (room) => {
         if (this.rooms.get(room.docName) !== room) return
         this.rooms.delete(room.docName)
@@ -303,8 +304,10 @@ export class RedisStreamRelay implements Relay {
     await this.writer.drain()
     await this.writer.flush().catch((error: unknown) => this.redisError('xadd', error))
     this.closed = true
-    await this.dataLoss.stop()
+    // Rooms first: one that leaves while not live marks its doc owed, and dataLoss.stop()
+    // waits for that mark to be on disk (the store closes after the relay).
     for (const room of this.rooms.values()) room.stop()
+    await this.dataLoss.stop()
     await this.follower.close()
     await withDeadline(this.command.quit(), this.tuning.commandTimeoutMs, 'QUIT').catch((error: unknown) => {
       this.logger.debug({ err: error }, 'QUIT failed; disconnecting')

@@ -24,6 +24,23 @@ export interface StoredDocs {
   names(): AsyncIterable<string>
   /** The doc's whole stored state as one update. */
   load(docName: string): Promise<Uint8Array>
+  /** Durable marks of docs whose stored state Redis may lack (see OwedDocs). */
+  readonly owed: OwedDocs
+}
+
+/**
+ * Docs this instance stored changes of that may not have reached Redis: a publish was
+ * dropped or failed while Redis was away, and the room may unload (or the process stop)
+ * before Redis returns. Kept on disk beside the docs, so the mark outlives the room and the
+ * process; cleared once the doc's stored state was appended to its stream.
+ */
+export interface OwedDocs {
+  /** Marks a doc (idempotent); resolves once the mark is on disk. */
+  add(docName: string): Promise<void>
+  /** Clears a doc's mark. */
+  delete(docName: string): Promise<void>
+  /** Every marked doc name. */
+  names(): AsyncIterable<string>
 }
 
 export interface RepublishOptions {

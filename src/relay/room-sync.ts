@@ -15,7 +15,11 @@
  *   any state ── leave() ──► left (terminal: nothing is followed or published)
  *
  *   stale      the room and Redis may differ (a publish was dropped while Redis was away,
- *              or a sync failed); the next resync pushes the state-vector diff both ways
+ *              or a sync failed); the next resync pushes the state-vector diff both ways.
+ *              Going stale while Redis is away, and leaving in any state but live, mark
+ *              the doc owed on disk (`context.owe`): only open rooms resync, so a room that
+ *              unloads (or a process that stops) before Redis returns would otherwise leave
+ *              the change on this disk alone (data-loss-watch.ts publishes marked docs)
  *   resyncing  one sync at a time; a resync asked for meanwhile runs right after (`again`)
  *
  * A sync: snapshot + every stream entry in one MULTI (a concurrent trim cannot fall between
@@ -64,6 +68,8 @@ export interface RoomSyncContext {
   redisError(op: string, error: unknown): void
   /** A resync found the doc deleted since this room joined (its generation grew). */
   docDeleted(docName: string, generation: number): void
+  /** Redis may lack changes of this doc, and this room may not be there to resync: mark it. */
+  owe(docName: string): void
   /** The room left: the relay forgets it. */
   left(room: RoomSync): void
 }
@@ -118,7 +124,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
   /** The first sync; resolves once the room caught up (or is stale, to resync later). */
   async join(): Promise<void> {
     if (!this.context.connected()) {
-      this.stateNow = 'stale'
+      this.markStale()
       this.context.logger.warn(
         { doc: this.docName },
         'Redis unavailable at join: serving local state, will resync',
@@ -153,6 +159,8 @@ export class RoomSync implements RoomRelay, AppendOwner {
   /** Stops following and publishing (the room left, or another sync of the doc replaced it). */
   stop(): void {
     if (this.hasLeft()) return
+    // Joining, resyncing or stale: what this room holds may not all be in Redis yet.
+    if (this.stateNow !== 'live') this.context.owe(this.docName)
     this.stateNow = 'left'
     if (this.retryTimer) clearTimeout(this.retryTimer)
     this.context.left(this)
@@ -176,13 +184,17 @@ export class RoomSync implements RoomRelay, AppendOwner {
       this.maybeCompact()
     } else if (kind === 'u') {
       // The XADD may or may not have landed; a resync pushes the diff either way (idempotent).
-      this.resync('publish-failed')
+      // A room that left meanwhile cannot resync: its doc is marked owed instead.
+      if (this.hasLeft()) this.context.owe(this.docName)
+      else this.resync('publish-failed')
     }
   }
 
   /** Redis may lack something: also mid-sync (that sync then ends stale, not live). */
   private markStale(): void {
-    if (this.stateNow !== 'left') this.stateNow = 'stale'
+    if (this.stateNow === 'left') return
+    this.stateNow = 'stale'
+    this.context.owe(this.docName)
   }
 
   // Syncing
@@ -199,11 +211,15 @@ export class RoomSync implements RoomRelay, AppendOwner {
       this.context.logger.info({ doc: this.docName, reason }, 'resyncing room from Redis')
     }
     this.stateNow = 'stale'
-    if (!this.context.connected()) return // the relay's recovery picks stale rooms up on reconnect
+    // The relay's recovery picks stale rooms up on reconnect, if this room is still open then.
+    if (!this.context.connected()) {
+      this.markStale()
+      return
+    }
     this.syncing = this.sync(reason)
       .catch((error: unknown) => {
         if (this.hasLeft()) return
-        this.stateNow = 'stale'
+        this.markStale()
         this.context.redisError('resync', error)
         if (this.context.connected() && !this.context.closed()) {
           this.retryTimer = setTimeout(() => this.resync('retry'), 500)

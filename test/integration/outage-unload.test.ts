@@ -1,0 +1,80 @@
+/**
+ * INTERFACE.md promise 4 ("when Redis returns, instances catch up with no lost update") for
+ * a doc that is NOT open when Redis comes back: an instance accepted an edit while Redis was
+ * away, then its room unloaded (the editor left) or the instance restarted. Only rooms that
+ * are open resync on reconnect, so the edit used to stay on that instance's disk alone: a
+ * client joining on another instance saw the doc without it (newcomer finding, 2026-12-01).
+ * Private redis-server and a TCP proxy that cuts instance A off (Redis keeps its data: a
+ * wipe is redis-wipe.test.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { owedMarks } from '../../src/storage/owed-marks.js'
+import { connectSynced } from '../helpers/clients.js'
+import { startRedis } from '../helpers/redis.js'
+import { startServer, type TestServer } from '../helpers/server.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait.js'
+
+let instances = 0
+const tuning = { commandTimeoutMs: 500, generationCheckMs: 300 }
+
+function instance(redisUrl: string, dataDir?: string, keepOpen = false) {
+  return startServer(
+    { redisUrl, redisPrefix: 'owed', instanceId: `owed${instances++}`, ...(dataDir ? { dataDir } : {}) },
+    { relayTuning: tuning, keepOpen },
+  )
+}
+
+/** Docs `server` has marked owed (published to Redis later). */
+async function marked(server: TestServer): Promise<string[]> {
+  const names: string[] = []
+  for await (const name of owedMarks(server.app.store).names()) names.push(name)
+  return names
+}
+
+describe('an edit made while Redis was away, in a doc no longer open when it returns', () => {
+  it('reaches the other instances after the room unloaded', async () => {
+    const redis = await startRedis()
+    const proxy = await startTcpProxy(redis.port)
+    const [a, b] = await Promise.all([instance(proxy.url), instance(redis.url)])
+    proxy.blackHole()
+    const writer = await connectSynced(a.url, 'away/unloaded')
+    writer.text.insert(0, 'typed while Redis was away')
+    writer.destroy()
+    await waitFor(() => a.app.registry.get('away/unloaded') === undefined, { what: 'A to unload the doc' })
+    expect(await marked(a)).toEqual(['away/unloaded'])
+
+    proxy.heal()
+    const reader = await connectSynced(b.url, 'away/unloaded')
+    await waitFor(() => reader.text.toString() === 'typed while Redis was away', {
+      timeoutMs: 15_000,
+      what: 'the reader on B to see the edit made on A during the outage',
+    })
+    // Published once: the mark is cleared, later checks publish nothing more.
+    await waitFor(async () => (await marked(a)).length === 0, { what: 'the mark to be cleared' })
+  })
+
+  it('reaches the other instances after the instance restarted before Redis returned', async () => {
+    const redis = await startRedis()
+    const proxy = await startTcpProxy(redis.port)
+    const dataDir = await tempDir('yws-owed-')
+    const a = await instance(proxy.url, dataDir, true)
+    const b = await instance(redis.url)
+    proxy.blackHole()
+    const writer = await connectSynced(a.url, 'away/restarted')
+    const witness = await connectSynced(a.url, 'away/restarted')
+    writer.text.insert(0, 'typed, then a rolling restart')
+    await waitFor(() => witness.text.length > 0, { what: 'A to accept the edit' })
+    // Drained with the room open (SIGTERM): its clients are closed, it flushes and exits.
+    await a.close()
+
+    const restarted = await instance(redis.url, dataDir)
+    const reader = await connectSynced(b.url, 'away/restarted')
+    await waitFor(() => reader.text.toString() === 'typed, then a rolling restart', {
+      timeoutMs: 15_000,
+      what: 'the reader on B to see the edit A stored before its restart',
+    })
+    await waitFor(async () => (await marked(restarted)).length === 0, { what: 'the mark to be cleared' })
+  })
+})
