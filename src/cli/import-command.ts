@@ -16,6 +16,7 @@ import {
   maxImportLineBytes,
 } from '../document/backup-format.js'
 import { StoreLockedError } from '../storage/level-doc-store.js'
+import { owedMarks } from '../storage/owed-marks.js'
 import { readYLeveldb } from '../storage/y-leveldb-reader.js'
 import { AdminRequestError, adminFetch } from './admin-fetch.js'
 import { IMPORT_USAGE, type ImportArgs, parseImportArgs } from './backup-args.js'
@@ -159,9 +160,20 @@ async function importDir(
   const { store } = adapters
   try {
     await store.open()
+    // No Redis is reached from here: each doc is marked owed, so the instance publishes it to
+    // the cluster when it next runs with Redis. Without the mark the other instances never
+    // saw an imported doc (404, empty for their clients) until it was opened on this one.
+    // Marked before its update is written: an interrupted import leaves no unmarked doc. Not
+    // fsynced one by one: LevelDB's log keeps the order, so no update survives a crash without
+    // its mark (1,000 small docs on the shared box: 0.09-0.20 s without marks, 0.28-0.40 s
+    // with these, 0.5-2.8 s with an fsync per mark).
+    const owed = owedMarks(store, { sync: false })
     tally.docs = await importBackup(lines, {
       maxLineBytes: maxImportLineBytes(OFFLINE_MAX_DOC_BYTES),
-      apply: (doc) => store.append(doc.name, doc.update),
+      apply: async (doc) => {
+        await owed.add(doc.name)
+        await store.append(doc.name, doc.update)
+      },
     })
   } finally {
     await adapters.close()

@@ -14,7 +14,8 @@ export { StoreAccessError, StoreLockedError } from './open-error.js'
 
 /** See LevelDocStore.sideTable. Keys are any strings without U+0000 in practice. */
 export interface SideTable {
-  put(key: string, value: Uint8Array): Promise<void>
+  /** `sync: false` skips the fsync (default true): for bulk writes ordered before a synced one. */
+  put(key: string, value: Uint8Array, options?: { sync?: boolean }): Promise<void>
   del(key: string): Promise<void>
   entries(): AsyncIterable<readonly [string, Uint8Array]>
 }
@@ -77,8 +78,8 @@ export class LevelDocStore extends BaseDocStore {
     const level = this.level
     const assertOpen = () => this.assertOpen()
     return {
-      put: async (key, value) => {
-        await writable().put(prefix + key, value, { sync: true })
+      put: async (key, value, options) => {
+        await writable().put(prefix + key, value, { sync: options?.sync ?? true })
       },
       del: async (key) => {
         await writable().del(prefix + key, { sync: true })

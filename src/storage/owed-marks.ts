@@ -18,11 +18,17 @@ export interface OwedMarks {
   names(): AsyncIterable<string>
 }
 
-/** The owed marks kept in `store` (which must be open; writes need it writable). */
-export function owedMarks(store: LevelDocStore): OwedMarks {
+/**
+ * The owed marks kept in `store` (which must be open; writes need it writable). `sync: false`
+ * for a bulk writer whose later writes to the same store are what must not outlive a mark
+ * (LevelDB's log keeps write order, so an update written after its mark never survives
+ * without it); the relay's marks are synced (default).
+ */
+export function owedMarks(store: LevelDocStore, options: { sync?: boolean } = {}): OwedMarks {
   const table = store.sideTable(OWED_TABLE)
+  const sync = options.sync ?? true
   return {
-    add: (docName) => table.put(docName, MARK),
+    add: (docName) => table.put(docName, MARK, { sync }),
     delete: (docName) => table.del(docName),
     async *names() {
       for await (const [docName] of table.entries()) yield docName
