@@ -90,7 +90,14 @@ export async function simulateEditors(options: SimulateOptions): Promise<Simulat
   const runId = randomBytes(2).toString('hex')
   const samples = new LatencySamples(100_000, () => prng.real53(random))
   const stats = emptyStats()
-  const docs = await createDocs(resolved, runId, samples, stats)
+  const listeners = raiseExitListenerLimit(resolved.docs * resolved.editors)
+  let docs: SimDoc[]
+  try {
+    docs = await createDocs(resolved, runId, samples, stats)
+  } catch (error) {
+    listeners.restore()
+    throw error
+  }
   const all = docs.flatMap((doc) => doc.editors)
   let timer: NodeJS.Timeout | undefined
   try {
@@ -163,6 +170,25 @@ export async function simulateEditors(options: SimulateOptions): Promise<Simulat
   } finally {
     clearInterval(timer)
     for (const editor of all) editor.destroy()
+    listeners.restore()
+  }
+}
+
+/**
+ * Each y-websocket provider adds a process 'exit' listener (to announce its awareness
+ * removal) and removes it when destroyed. Past Node's limit (10 by default) that printed
+ * "MaxListenersExceededWarning: Possible EventEmitter memory leak detected" on every run of
+ * more than ten editors; the limit is raised by this run's editors and given back after.
+ */
+function raiseExitListenerLimit(editors: number): { restore(): void } {
+  const before = process.getMaxListeners()
+  // 0 means unlimited: nothing to raise.
+  if (before === 0) return { restore() {} }
+  process.setMaxListeners(before + editors)
+  return {
+    restore() {
+      process.setMaxListeners(Math.max(1, process.getMaxListeners() - editors))
+    },
   }
 }
 
