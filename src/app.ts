@@ -138,6 +138,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (!registry.get(docName)) store.evict(docName)
       return loaded.update
     },
+    async loadUndeleted(docName) {
+      await documents.gate(docName)
+      return this.load(docName)
+    },
   })
   const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
   const tokenVerifier = verifierFromConfig(config, (error) =>

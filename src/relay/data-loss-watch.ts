@@ -151,8 +151,9 @@ export class DataLossWatch {
         names: async function* () {
           yield* marked
         },
-        load: (name) => docs.load(name),
+        load: (name) => docs.loadUndeleted(name),
         owed: docs.owed,
+        loadUndeleted: (name) => docs.loadUndeleted(name),
       },
       skip: options.isOpen,
       batchSize: options.republishBatch,

@@ -26,6 +26,13 @@ export interface StoredDocs {
   load(docName: string): Promise<Uint8Array>
   /** Durable marks of docs whose stored state Redis may lack (see OwedDocs). */
   readonly owed: OwedDocs
+  /**
+   * The doc's stored state after the deletion gate: a copy the cluster deleted meanwhile is
+   * dropped first (empty then), and a delete in progress here is waited for. For owed docs,
+   * which the cluster may have deleted since their mark: publishing them must not bring
+   * them back.
+   */
+  loadUndeleted(docName: string): Promise<Uint8Array>
 }
 
 /**

@@ -8,6 +8,8 @@
  * wipe is redis-wipe.test.ts).
  */
 import { describe, expect, it } from 'vitest'
+import { deleteDocState, peekDocUpdates } from '../../src/relay/redis-doc-admin.js'
+import { docKeys } from '../../src/relay/redis-keys.js'
 import { owedMarks } from '../../src/storage/owed-marks.js'
 import { connectSynced } from '../helpers/clients.js'
 import { startRedis } from '../helpers/redis.js'
@@ -76,5 +78,24 @@ describe('an edit made while Redis was away, in a doc no longer open when it ret
       what: 'the reader on B to see the edit A stored before its restart',
     })
     await waitFor(async () => (await marked(restarted)).length === 0, { what: 'the mark to be cleared' })
+  })
+
+  it('is not published back when the cluster deleted the doc meanwhile', async () => {
+    const redis = await startRedis()
+    const a = await instance(redis.url)
+    const writer = await connectSynced(a.url, 'away/deleted')
+    writer.text.insert(0, 'old content')
+    const keys = docKeys('owed', 'away/deleted')
+    const admin = redis.client()
+    await waitFor(async () => (await peekDocUpdates(admin, keys)).length > 0, { what: 'A to publish' })
+    writer.destroy()
+    await waitFor(() => a.app.registry.get('away/deleted') === undefined, { what: 'A to unload the doc' })
+    // Deleted on another instance whose control message A missed, while A's mark was pending.
+    expect(await deleteDocState(admin, keys)).toBe(1)
+    await owedMarks(a.app.store).add('away/deleted')
+
+    await waitFor(async () => (await marked(a)).length === 0, { what: 'the owed pass to clear the mark' })
+    expect(await peekDocUpdates(admin, keys)).toEqual([])
+    expect(await a.app.store.generation('away/deleted')).toBe(1)
   })
 })
