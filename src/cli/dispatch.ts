@@ -27,7 +27,8 @@ export function topLevelUsage(commands: readonly CliCommand[]): string {
     'Configuration of serve comes from the environment (HOST, PORT, DATA_DIR, REDIS_URL, ...).',
     '',
     'exit codes: 0 ok, 1 failure, 2 usage error, 3 data directory locked by a running',
-    'instance, 130 interrupted (SIGINT/SIGTERM before the work was done)',
+    'instance, 4 permission denied on the data directory, 130 interrupted (SIGINT/SIGTERM',
+    'before the work was done)',
     '',
   ].join('\n')
 }
