@@ -156,7 +156,11 @@ export function adminRouter(
     if (!lookup) {
       const allowed = allowedMethods(routes, path)
       if (allowed.length === 0) {
-        sendJson(response, 404, { error: `no admin action ${request.method} ${path}` })
+        // The usual cause under /admin/docs/: a doc name with a raw `/` spans two segments.
+        const hint = path.startsWith('/admin/docs/')
+          ? '; a doc name is one path segment: encode / as %2F (/admin/docs/team%2Fnotes)'
+          : ''
+        sendJson(response, 404, { error: `no admin action ${request.method} ${path}${hint}` })
         return true
       }
       response.setHeader('Allow', allowed.join(', '))

@@ -19,6 +19,19 @@ function adminServer(overrides = {}) {
   return startServer({ authSecret: TEST_SECRET, adminToken: TEST_ADMIN_TOKEN, ...overrides })
 }
 
+describe('an admin path no route matches', () => {
+  it('a doc name with a raw slash gets a 404 that says to encode it (newcomer finding)', async () => {
+    const server = await adminServer()
+    const response = await httpRequest(server.port, '/admin/docs/team/notes', { headers: ADMIN })
+    expect(response.status).toBe(404)
+    expect(response.json().error).toBe(
+      'no admin action GET /admin/docs/team/notes; a doc name is one path segment: encode / as %2F (/admin/docs/team%2Fnotes)',
+    )
+    const other = await httpRequest(server.port, '/admin/nothing', { headers: ADMIN })
+    expect(other.json().error).toBe('no admin action GET /admin/nothing')
+  })
+})
+
 describe('admin authentication', () => {
   it('is disabled (404) when ADMIN_TOKEN is unset, even with a bearer', async () => {
     const server = await startServer()
