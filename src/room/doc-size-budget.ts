@@ -28,6 +28,12 @@ export class DocSizeBudget {
     return this.approxBytes + incomingBytes <= this.limit
   }
 
+  /** Measures the doc for real now (the bound becomes exact) and returns its size. */
+  remeasure(): number {
+    this.approxBytes = this.measure()
+    return this.approxBytes
+  }
+
   /** An update of `bytes` was accepted. */
   grew(bytes: number): void {
     this.approxBytes += bytes

@@ -6,7 +6,8 @@
  *
  * From a live Y.Doc the pieces are cut on the event loop. From an encoded doc (doc-holder.ts)
  * a small doc is diffed in place, and a big one is cut on the worker pool, so a big doc
- * nobody edits never costs the event loop its size (cutting 5 MB: 150-320 ms).
+ * nobody edits never costs the event loop its size (cutting 5 MB: 150-320 ms). A doc held in
+ * the big-doc worker is cut there, from its Y.Doc (nothing crosses but the pieces).
  */
 import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.js'
@@ -42,6 +43,20 @@ export function answerSyncStep1(
   connection: RoomConnection,
   stateVector: Uint8Array,
 ): void {
+  const remote = source.content.remote
+  if (remote) {
+    remote.firstSync(stateVector, FIRST_SYNC_PIECE_BYTES).then(
+      (cut) => {
+        if (source.serves(connection)) send(source, connection, cut)
+      },
+      (error: unknown) => {
+        source.logger.warn({ conn: connection.id, err: error }, 'first sync on the big-doc worker failed')
+        if (source.serves(connection))
+          send(source, connection, firstSyncFromDoc(source.content.doc, stateVector))
+      },
+    )
+    return
+  }
   const encoded = source.content.encodedDoc
   const pieces = encoded ? firstSyncFromEncoded(encoded, stateVector) : undefined
   if (pieces || !encoded || !source.cutter) {

@@ -16,8 +16,11 @@ export class UpdateReceiver {
   /** While `apply` runs: the state before the first transaction that changed the doc. */
   private integratedSince: Map<number, number> | undefined
 
-  /** `docListener` is the room's 'update' listener on the doc (muted while applying). */
-  constructor(private readonly docListener: (update: Uint8Array, origin: unknown) => void) {}
+  /**
+   * `docListener` is the room's 'update' listener on the doc (muted while applying); none for
+   * a doc nobody listens to (the big-doc worker's).
+   */
+  constructor(private readonly docListener?: (update: Uint8Array, origin: unknown) => void) {}
 
   /**
    * Returns whether `update` told `doc` anything. Throws what Y.applyUpdate throws, after
@@ -32,7 +35,7 @@ export class UpdateReceiver {
     const pendingUpdate = pendingStructs?.update
     const pendingDs = store.pendingDs
     this.integratedSince = undefined
-    doc.off('update', this.docListener)
+    if (this.docListener) doc.off('update', this.docListener)
     doc.on('afterTransactionCleanup', this.onCleanup)
     try {
       Y.applyUpdate(doc, update, origin)
@@ -42,7 +45,7 @@ export class UpdateReceiver {
       throw error
     } finally {
       doc.off('afterTransactionCleanup', this.onCleanup)
-      doc.on('update', this.docListener)
+      if (this.docListener) doc.on('update', this.docListener)
     }
     const heldPending =
       store.pendingStructs !== pendingStructs ||

@@ -6,7 +6,7 @@ import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { DocStore } from '../storage/doc-store.js'
-import type { EncodedDocMerger } from './doc-holder.js'
+import type { BigDocHosting } from './big-doc-session.js'
 import type { FirstSyncCutter } from './first-sync.js'
 import type { Room } from './room.js'
 
@@ -16,10 +16,11 @@ export interface RoomDeps {
   readonly logger: Logger
   readonly maxDocBytes: number
   /**
-   * The worker pool: cuts a big encoded doc's first sync and merges big updates into it off
-   * the event loop. Without it, both happen here on a live Y.Doc.
+   * The worker pool: cuts a big encoded doc's first sync off the event loop, and its
+   * `bigDocs` thread holds big docs (room.ts goesOffLoop). Without it, everything happens
+   * here on a live Y.Doc.
    */
-  readonly workers?: (FirstSyncCutter & EncodedDocMerger) | undefined
+  readonly workers?: (FirstSyncCutter & { readonly bigDocs: BigDocHosting }) | undefined
   /**
    * Told about every change the room fans out, with the update as received. A returned
    * promise is the change's hooks; the room chains them so they run one at a time in the

@@ -3,14 +3,16 @@
  * connections editing it, and the wiring of every change to clients, storage and the relay.
  *
  * Update flow (fan-out.ts is the single fan-out point):
- *   client update  -> validated upstream -> size check -> receive(origin = connection), or a
- *                     big one into a doc held encoded: merged on the pool (off-loop-merge.ts)
- *   relay update   -> receive(origin = RELAY_ORIGIN)
+ *   client update  -> validated upstream -> size check -> receive(origin = connection), or,
+ *                     for a big doc, applied in the big-doc worker (goesOffLoop)
+ *   relay update   -> receive(origin = RELAY_ORIGIN), or the worker for a big doc
  *   receive        -> Y.applyUpdate, then fan out the bytes AS RECEIVED if they told the doc
  *                     anything (integrated, or held as pending structs / pending deletes)
+ *   worker         -> the same, on the worker's Y.Doc (big-doc-session.ts); fanned out when
+ *                     the worker answers, in the order it applied
  *   local change   -> the Y.Doc 'update' event -> fan out what the doc emitted
  *   fan out        -> other connections, the store, the relay (unless from it), the hooks
- * The doc is held live or encoded (doc-holder.ts); reads work on either.
+ * The doc is held live, encoded or in the worker (doc-holder.ts); reads work on each.
  * Why received bytes and not the doc's event: an update whose dependencies have not arrived
  * emits nothing (Yjs parks it in store.pendingStructs), and when the dependency arrives the
  * combined change carries the dependency's origin, so a relay-origin dependency would hide a
@@ -25,12 +27,12 @@ import type { Logger } from '../observability/logger.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
 import { newDocGuid } from '../storage/server-doc.js'
+import type { ApplyOutcome, BigDocHosting } from './big-doc-session.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
 import { DocSizeBudget } from './doc-size-budget.js'
 import { FanOut } from './fan-out.js'
 import { answerSyncStep1, type FirstSyncSource } from './first-sync.js'
-import { OffLoopMerges } from './off-loop-merge.js'
 import { UpdateReceiver } from './receive.js'
 import { RoomAwareness } from './room-awareness.js'
 import { API_ORIGIN, clientOrigin, RELAY_ORIGIN, type RoomConnection } from './room-connection.js'
@@ -45,6 +47,14 @@ export { DocumentTooLargeError }
 
 /** Above this (bound on the) size a live doc is compacted from the log, on the worker pool. */
 const LIVE_COMPACTION_MAX_BYTES = 1024 * 1024
+/**
+ * From this encoded size a doc that receives an update is moved to the big-doc worker and
+ * stays there while it is used (doc-holder.ts): applying to, encoding or cutting a doc this
+ * big costs the event loop milliseconds (5 MB: applyUpdate 18-114 ms, encode 50-220 ms).
+ */
+export const BIG_DOC_BYTES = 1024 * 1024
+/** An update this big into a doc not live here goes to the worker whatever the doc's size. */
+export const OFF_LOOP_UPDATE_BYTES = 256 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
@@ -55,7 +65,9 @@ export class Room implements RelaySink {
   private readonly presence: RoomAwareness
   private readonly fanOut: FanOut<RoomChange>
   private readonly firstSync: FirstSyncSource
-  private readonly offLoop: OffLoopMerges | undefined
+  private readonly bigDocs: BigDocHosting | undefined
+  /** Updates on their way through the big-doc worker (an unload waits for them). */
+  private readonly offLoop = new Set<Promise<void>>()
   private readonly sizeBudget: DocSizeBudget
   private relay: RoomRelay = DETACHED_ROOM_RELAY
   private readonly receiver: UpdateReceiver
@@ -88,15 +100,7 @@ export class Room implements RelaySink {
       change: (update, origin) => ({ room: this, update, origin }),
       grew: (bytes) => sizeBudget.grew(bytes),
     })
-    this.offLoop =
-      deps.workers &&
-      new OffLoopMerges(deps.workers, {
-        content: this.content,
-        accept: (update, connection) =>
-          this.fanOut.capture(() => this.fanOut.send(update, connection, clientOrigin(connection))),
-        applyHere: (update, connection) => this.receiveFrom(connection, update),
-        refuse: (connection, error) => this.refuse(connection, error),
-      })
+    this.bigDocs = deps.workers?.bigDocs
     this.firstSync = {
       content: this.content,
       cutter: deps.workers,
@@ -155,7 +159,7 @@ export class Room implements RelaySink {
     return merging ?? hooks
   }
 
-  /** Returns the merge of a big update off the loop, when it went there. */
+  /** Returns the worker's handling of an update, when it went there. */
   private act(connection: RoomConnection, message: ClientMessage): Promise<void> | undefined {
     switch (message.kind) {
       case 'sync-step1':
@@ -191,13 +195,77 @@ export class Room implements RelaySink {
       connection.close('documentTooLarge')
       return
     }
-    if (this.offLoop?.wants(update)) {
-      // Counted now: a second big update must not pass the limit while this one merges.
+    if (this.goesOffLoop(update.byteLength)) {
+      // Counted now: a second big update must not pass the limit while this one is applied.
       this.sizeBudget.grew(update.byteLength)
-      return this.offLoop.merge(update, connection)
+      return this.applyOffLoop(update, connection)
     }
     this.receiveFrom(connection, update)
     return undefined
+  }
+
+  /**
+   * Whether an update of `updateBytes` is applied in the big-doc worker: always while the doc
+   * is there; else when the doc may move (doc-holder.ts `movable`) and doc plus update reach
+   * BIG_DOC_BYTES, or a big update comes into a doc not live here (it would be built for it).
+   */
+  private goesOffLoop(updateBytes: number): boolean {
+    const content = this.content
+    if (content.remote) return true
+    if (!this.bigDocs || !content.movable || this.destroyed) return false
+    const encoded = content.encodedDoc
+    if (encoded)
+      return updateBytes >= OFF_LOOP_UPDATE_BYTES || encoded.update.byteLength + updateBytes >= BIG_DOC_BYTES
+    if (this.sizeBudget.bound + updateBytes < BIG_DOC_BYTES) return false
+    // The bound counts every update since the doc was built; measure before moving a doc that
+    // may be far smaller (one encode here, then not again for BIG_DOC_BYTES of updates).
+    return this.sizeBudget.remeasure() + updateBytes >= BIG_DOC_BYTES
+  }
+
+  /** Applies `update` on the worker; fans it out, as receive does, once the worker has it. */
+  private applyOffLoop(update: Uint8Array, origin: RoomConnection | typeof RELAY_ORIGIN): Promise<void> {
+    const session = this.content.toWorker(this.bigDocs!, this.docName)
+    const task = session.apply(update).then((outcome) => this.settleOffLoop(update, origin, outcome))
+    const tracked = task.catch((error: unknown) =>
+      this.logger.error({ err: error }, 'an update through the big-doc worker failed'),
+    )
+    this.offLoop.add(tracked)
+    void tracked.then(() => this.offLoop.delete(tracked))
+    return task
+  }
+
+  /** Returns the change hooks of what it fanned out, if any run. */
+  private settleOffLoop(
+    update: Uint8Array,
+    origin: RoomConnection | typeof RELAY_ORIGIN,
+    outcome: ApplyOutcome,
+  ): Promise<void> | undefined {
+    const connection = origin === RELAY_ORIGIN ? undefined : origin
+    if (outcome.kind === 'ended') {
+      // The doc was built here meanwhile, without this update: apply it there, as any update.
+      return this.fanOut.capture(() => {
+        if (connection) this.receiveFrom(connection, update)
+        else this.receiveFromRelay(update)
+      })
+    }
+    if (outcome.kind === 'failed') {
+      // Nothing was applied or sent; the sender resyncs when it reconnects.
+      this.logger.error({ conn: connection?.id, err: outcome.error }, 'the big-doc worker failed')
+      connection?.close('internalError')
+      return undefined
+    }
+    const reply = outcome.reply
+    // A client's change is the client's even if it left while the worker had it.
+    const hookOrigin = connection && clientOrigin(connection)
+    return this.fanOut.capture(() => {
+      if (reply.integrated) this.fanOut.send(reply.integrated, origin, hookOrigin)
+      if (reply.error !== undefined) {
+        if (connection) this.refuse(connection, reply.error)
+        else this.logger.warn({ err: reply.error }, 'relayed update failed to apply')
+        return
+      }
+      if (reply.told) this.fanOut.send(update, origin, hookOrigin)
+    })
   }
 
   private receiveFrom(connection: RoomConnection, update: Uint8Array): void {
@@ -215,9 +283,9 @@ export class Room implements RelaySink {
     connection.close('protocolError')
   }
 
-  /** Resolves once the big updates merging off the loop are fanned out (before an unload). */
-  settled(): Promise<void> {
-    return this.offLoop?.settled() ?? Promise.resolve()
+  /** Resolves once the updates on their way through the worker are fanned out (before an unload). */
+  async settled(): Promise<void> {
+    while (this.offLoop.size > 0) await Promise.all(this.offLoop)
   }
 
   /** See receive.ts; the received bytes are fanned out when they told the doc anything. */
@@ -258,7 +326,17 @@ export class Room implements RelaySink {
 
   applyRemoteUpdate(update: Uint8Array): void {
     if (this.destroyed) return
-    this.receive(update, RELAY_ORIGIN)
+    if (this.goesOffLoop(update.byteLength)) void this.applyOffLoop(update, RELAY_ORIGIN)
+    else this.receive(update, RELAY_ORIGIN)
+  }
+
+  /** A relayed update whose worker session ended: applied here (what receive throws is logged). */
+  private receiveFromRelay(update: Uint8Array): void {
+    try {
+      this.receive(update, RELAY_ORIGIN)
+    } catch (error) {
+      this.logger.warn({ err: error }, 'relayed update failed to apply')
+    }
   }
 
   applyRemoteAwareness(update: Uint8Array): void {
@@ -279,8 +357,17 @@ export class Room implements RelaySink {
    * one encode of a live doc up to LIVE_COMPACTION_MAX_BYTES; a bigger live doc is left to
    * the worker pool's compaction from the log (its encode would stall the event loop).
    */
-  compactionState(): Uint8Array | undefined {
+  compactionState(): Uint8Array | Promise<Uint8Array | undefined> | undefined {
     if (this.destroyed) return undefined
+    const remote = this.content.remote
+    if (remote) {
+      // Encoded on the worker, with every update accepted so far (and maybe a few more: the
+      // store keeps the entries after its cut, and updates are idempotent).
+      return remote.snapshot().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'big-doc snapshot failed; compacting from the log')
+        return undefined
+      })
+    }
     return (
       this.content.encodedDoc?.update ??
       (this.sizeBudget.bound <= LIVE_COMPACTION_MAX_BYTES

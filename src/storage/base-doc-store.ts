@@ -220,7 +220,8 @@ export class BaseDocStore implements DocStore {
     const gc = options.gc ?? true
     // Taken synchronously with `coveredSeq`: the state holds every entry up to it.
     const coveredSeq = this.seq
-    const live = !options.dryRun && gc ? this.liveState?.(docName) : undefined
+    // Asked for now (the state must cover `coveredSeq`); a big doc's arrives from its worker.
+    const live = !options.dryRun && gc ? await this.liveState?.(docName) : undefined
     const { snapshot, log } = await this.backend.readDoc(docName)
     const merged = live ? log.filter((entry) => entry.seq === undefined || entry.seq <= coveredSeq) : log
     const bytesBefore = (snapshot?.byteLength ?? 0) + totalBytes(log.map((entry) => entry.value))

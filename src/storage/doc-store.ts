@@ -37,7 +37,8 @@ export interface DocStats {
 /**
  * The encoded state of a doc as it is open on this instance right now, or undefined when it
  * is not open here (issue 16: compaction from the live document). The store calls it
- * synchronously when it compacts an open doc and replaces the log entries stored so far with
+ * synchronously (or a promise of it, asked for synchronously: the state it settles with must
+ * hold everything appended before the call) when it compacts an open doc and replaces the log entries stored so far with
  * the result, so the state MUST contain every update of that doc passed to `append()` before
  * the call and everything `load()` returned for it — which holds for a room that loaded the
  * doc through this store and appends every change it applies (room.ts fanOut). Answer
@@ -46,7 +47,7 @@ export interface DocStats {
  * from the log. Typically `(name) => { const room = registry.get(name); return room &&
  * Y.encodeStateAsUpdate(room.doc) }`.
  */
-export type LiveStateSource = (docName: string) => Uint8Array | undefined
+export type LiveStateSource = (docName: string) => Uint8Array | Promise<Uint8Array | undefined> | undefined
 
 export interface DocStore {
   open(): Promise<void>

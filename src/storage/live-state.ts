@@ -13,9 +13,10 @@ export interface LiveDocHolder {
   readonly doc: Y.Doc
   /**
    * The holder's own answer, preferred when present: a Room answers with its encoded state
-   * when it holds no Y.Doc (reading `doc` would build one), and undefined for a big live doc.
+   * when it holds no Y.Doc (reading `doc` would build one), a promise of it when its doc is
+   * held in the big-doc worker (encoded there), and undefined for a big live doc.
    */
-  compactionState?(): Uint8Array | undefined
+  compactionState?(): Uint8Array | Promise<Uint8Array | undefined> | undefined
 }
 
 export function liveStateOf(lookup: (docName: string) => LiveDocHolder | undefined): LiveStateSource {

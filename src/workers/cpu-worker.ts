@@ -4,14 +4,11 @@
  * rooms on the main event loop. Pure functions only: nothing here does I/O.
  */
 import { decodeClientMessage } from '../protocol/messages.js'
-import { type EncodedDoc, mergeEncoded } from '../room/doc-holder.js'
 import { encodedFirstSyncPieces } from '../room/split-update.js'
 import { type CompactedDoc, compactUpdates, loadStoredUpdates } from '../storage/merge.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
-export default function run(
-  task: WorkerTask,
-): Uint8Array | Uint8Array[] | CompactedDoc | EncodedDoc | ValidationVerdict {
+export default function run(task: WorkerTask): Uint8Array | Uint8Array[] | CompactedDoc | ValidationVerdict {
   switch (task.op) {
     case 'merge':
       return loadStoredUpdates(task.updates)
@@ -21,8 +18,6 @@ export default function run(
       const result = decodeClientMessage(task.message)
       return result.ok ? { ok: true } : { ok: false, reason: result.reason, detail: result.detail }
     }
-    case 'merge-encoded':
-      return mergeEncoded(task.state, task.update)
     case 'first-sync':
       return encodedFirstSyncPieces(task.state, task.stateVector, task.maxPieceBytes)
   }

@@ -8,8 +8,6 @@ export type WorkerTask =
   | { readonly op: 'merge'; readonly updates: Uint8Array[] }
   | { readonly op: 'compact'; readonly updates: Uint8Array[]; readonly gc: boolean }
   | { readonly op: 'validate'; readonly message: Uint8Array }
-  /** A big update merged into an encoded doc (a room holding no Y.Doc): its new state. */
-  | { readonly op: 'merge-encoded'; readonly state: Uint8Array; readonly update: Uint8Array }
   /** A first sync from an encoded doc: what a client at `stateVector` lacks, in pieces. */
   | {
       readonly op: 'first-sync'

@@ -12,8 +12,8 @@
  */
 import { Piscina } from 'piscina'
 import { YwsError } from '../errors.js'
-import type { EncodedDoc } from '../room/doc-holder.js'
 import { type CompactedDoc, compactUpdates, loadStoredUpdates, totalBytes } from '../storage/merge.js'
+import { BigDocHost } from './big-doc-host.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
 /**
@@ -44,6 +44,11 @@ export const IDLE_THREAD_TIMEOUT_MS = 30_000
 export class WorkerPool {
   private pool: Piscina | undefined
   private closed: Promise<void> | undefined
+  /**
+   * The one thread that holds big documents' Y.Docs (big-doc-host.ts): stateful, so it is
+   * not one of the pool's interchangeable threads. Started on first use.
+   */
+  readonly bigDocs = new BigDocHost()
 
   /**
    * @param threads threads at most; each busy one is its own V8 isolate.
@@ -95,12 +100,6 @@ export class WorkerPool {
     return (await this.getPool().run(task)) as ValidationVerdict
   }
 
-  /** A big update merged into a doc held encoded, on a worker thread (see room/doc-holder.ts). */
-  async mergeEncoded(state: Uint8Array, update: Uint8Array): Promise<EncodedDoc> {
-    const task: WorkerTask = { op: 'merge-encoded', state, update }
-    return (await this.getPool().run(task)) as EncodedDoc
-  }
-
   /**
    * A first sync answered from an encoded doc (room in encoded mode): the pieces a client at
    * `stateVector` needs, computed on a worker thread (see split-update.ts).
@@ -119,7 +118,7 @@ export class WorkerPool {
     this.closed ??= (async () => {
       const pool = this.pool
       this.pool = undefined
-      await pool?.destroy()
+      await Promise.all([pool?.destroy(), this.bigDocs.shutdown()])
     })()
     return this.closed
   }

@@ -87,7 +87,7 @@ describe('quiet open docs are held encoded', () => {
     const expected = ada.text.toString()
     await waitFor(() => server.app.registry.get('compact-live')?.doc.getText('t').toString() === expected)
     const room = server.app.registry.get('compact-live')!
-    const live = room.compactionState()
+    const live = await room.compactionState()
     expect(live && textOf(live)).toBe(expected)
     const first = await server.app.store.compact('compact-live')
     expect(first.compacted).toBe(true)

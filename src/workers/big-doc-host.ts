@@ -1,0 +1,137 @@
+/**
+ * The main thread's side of the big-doc worker (big-doc-worker.ts): one dedicated thread that
+ * holds the Y.Doc of every big open document (room/big-doc-session.ts) so that applying an
+ * update to it, encoding it and cutting its first sync never run on the event loop. Only
+ * updates and state vectors cross per edit; whole states cross when a doc moves to the
+ * worker and, transferred (not copied), when one comes back.
+ *
+ * Why a stateful thread and not the pool: piscina picks any thread and clones its arguments,
+ * so a merge on the pool had to carry the whole state both ways for every big update
+ * (quadratic: a 50 MB push took ~20 s at 1.2 GB RSS). Here the state stays where it is.
+ *
+ * Requests are answered in the order posted (see big-doc-protocol.ts). If the thread dies,
+ * every outstanding request rejects, `generation` moves on, and the next request starts a
+ * new thread: sessions of the old generation must open their doc again (they keep what
+ * they need on the main thread to do so). Started on first use; `close()` is idempotent.
+ */
+import { Worker } from 'node:worker_threads'
+import { YwsError } from '../errors.js'
+import type { ApplyReply, BigDocReply, BigDocRequest, SnapshotReply } from './big-doc-protocol.js'
+
+/** Under tsx/vitest this module is TypeScript; the worker then needs tsx's loader too. */
+const RUNNING_TS = import.meta.url.endsWith('.ts')
+
+interface Waiter {
+  resolve(value: unknown): void
+  reject(error: Error): void
+}
+
+export class BigDocHost {
+  private worker: Worker | undefined
+  private nextId = 1
+  private readonly waiting = new Map<number, Waiter>()
+  private closing: Promise<void> | undefined
+  private generationCounter = 0
+
+  /** Bumped each time a thread starts: a session opened in an older one must open again. */
+  get generation(): number {
+    if (!this.worker) this.start()
+    return this.generationCounter
+  }
+
+  /** Builds doc `key` in the worker from `updates` (not answered: later requests fail if it failed). */
+  open(key: string, updates: readonly Uint8Array[]): void {
+    this.post({ op: 'open', key, updates })
+  }
+
+  /** Drops doc `key` from the worker (after every request posted before). */
+  close(key: string): void {
+    if (this.worker) this.post({ op: 'close', key })
+  }
+
+  /** Applies a validated update to doc `key`. Rejects only when the worker failed. */
+  apply(key: string, update: Uint8Array): Promise<ApplyReply> {
+    return this.request<ApplyReply>((id) => ({ op: 'apply', id, key, update }))
+  }
+
+  /** What a client at `stateVector` lacks of doc `key`, in pieces (see split-update.ts). */
+  firstSync(key: string, stateVector: Uint8Array, maxPieceBytes: number): Promise<Uint8Array[]> {
+    return this.request<Uint8Array[]>((id) => ({ op: 'first-sync', id, key, stateVector, maxPieceBytes }))
+  }
+
+  /** Doc `key` encoded, with everything applied before this call. */
+  snapshot(key: string): Promise<SnapshotReply> {
+    return this.request<SnapshotReply>((id) => ({ op: 'snapshot', id, key }))
+  }
+
+  /** Stops the thread; outstanding requests reject. Every call returns the same promise. */
+  shutdown(): Promise<void> {
+    this.closing ??= (async () => {
+      const worker = this.worker
+      this.worker = undefined
+      this.failAll('the big-doc worker is closed')
+      await worker?.terminate()
+    })()
+    return this.closing
+  }
+
+  private request<T>(build: (id: number) => BigDocRequest): Promise<T> {
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      // Keeps the process alive only while an answer is awaited.
+      if (this.waiting.size === 1) this.worker?.ref()
+      try {
+        this.post(build(id))
+      } catch (error) {
+        this.waiting.delete(id)
+        reject(error as Error)
+      }
+    })
+  }
+
+  private post(request: BigDocRequest): void {
+    if (this.closing) throw new YwsError('YWS_ERR_CLOSED', 'the big-doc worker is closed')
+    const worker = this.worker ?? this.start()
+    worker.postMessage(request)
+  }
+
+  private start(): Worker {
+    const entry = new URL(RUNNING_TS ? './big-doc-worker.ts' : './big-doc-worker.js', import.meta.url)
+    // Node refuses a .ts entry before any loader runs: under tsx, a one-line script has tsx
+    // import it.
+    const worker = RUNNING_TS
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`,
+          { eval: true },
+        )
+      : new Worker(entry)
+    this.generationCounter += 1
+    worker.unref()
+    worker.on('message', (reply: BigDocReply) => this.answer(reply))
+    const gone = (why: string) => {
+      if (this.worker !== worker) return
+      this.worker = undefined
+      this.failAll(why)
+    }
+    worker.on('error', (error) => gone(`the big-doc worker failed: ${String(error)}`))
+    worker.on('exit', (code) => gone(`the big-doc worker exited (${code})`))
+    this.worker = worker
+    return worker
+  }
+
+  private answer(reply: BigDocReply): void {
+    const waiter = this.waiting.get(reply.id)
+    if (!waiter) return
+    this.waiting.delete(reply.id)
+    if (this.waiting.size === 0) this.worker?.unref()
+    if (reply.ok) waiter.resolve(reply.value)
+    else waiter.reject(new Error(reply.error))
+  }
+
+  private failAll(why: string): void {
+    const waiters = [...this.waiting.values()]
+    this.waiting.clear()
+    for (const waiter of waiters) waiter.reject(new Error(why))
+  }
+}

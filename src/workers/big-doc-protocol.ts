@@ -1,0 +1,49 @@
+/**
+ * What crosses the thread boundary of the big-doc host (big-doc-host.ts <-> big-doc-worker.ts).
+ * Types only. Every request is answered in the order the worker received it (one thread, one
+ * port, handled synchronously), which the host relies on: a reply also means every request
+ * posted before it was handled.
+ */
+
+/** A request from the host. `open` and `close` are not answered. */
+export type BigDocRequest =
+  /** Builds the doc `key` from these updates (its state, then any accepted since). */
+  | { readonly op: 'open'; readonly key: string; readonly updates: readonly Uint8Array[] }
+  | { readonly op: 'close'; readonly key: string }
+  /** Applies one validated update; see ApplyReply. */
+  | { readonly op: 'apply'; readonly id: number; readonly key: string; readonly update: Uint8Array }
+  /** What a client at `stateVector` lacks, in pieces of at most `maxPieceBytes` (split-update.ts). */
+  | {
+      readonly op: 'first-sync'
+      readonly id: number
+      readonly key: string
+      readonly stateVector: Uint8Array
+      readonly maxPieceBytes: number
+    }
+  /** The whole doc encoded (pending structs included) and its state vector. */
+  | { readonly op: 'snapshot'; readonly id: number; readonly key: string }
+
+/** Whether an update told the doc anything, and what Yjs made of it. */
+export interface ApplyReply {
+  /** It changed the doc or its pending structs/deletes (else: a duplicate, nothing to fan out). */
+  readonly told: boolean
+  /**
+   * Set when Yjs threw part way: what it had integrated before (one update, whole delete set).
+   * That part is in the worker's doc and must be fanned out; the rest of the update is not.
+   */
+  readonly integrated?: Uint8Array | undefined
+  /** Set when Yjs threw: the update is refused (`integrated` aside). */
+  readonly error?: string | undefined
+  /** The doc's state vector after it. */
+  readonly stateVector: Uint8Array
+}
+
+export interface SnapshotReply {
+  readonly update: Uint8Array
+  readonly stateVector: Uint8Array
+}
+
+/** A reply to request `id`: its value, or why the worker could not answer. */
+export type BigDocReply =
+  | { readonly id: number; readonly ok: true; readonly value: ApplyReply | SnapshotReply | Uint8Array[] }
+  | { readonly id: number; readonly ok: false; readonly error: string }

@@ -1,0 +1,100 @@
+/**
+ * Worker-thread entry of the big-doc host (big-doc-host.ts): holds the Y.Doc of every room
+ * whose document is too big to be applied to, encoded or cut on the main event loop, and
+ * does exactly that work here. One thread for all big docs: requests are handled one at a
+ * time in arrival order and each is answered before the next starts (the host relies on it).
+ * No I/O: the main thread stores, relays and fans out.
+ */
+import { parentPort } from 'node:worker_threads'
+import * as Y from 'yjs'
+import { UpdateReceiver } from '../room/receive.js'
+import { encodeStateAsUpdatePieces } from '../room/split-update.js'
+import { newServerDoc } from '../storage/server-doc.js'
+import type { ApplyReply, BigDocReply, BigDocRequest, SnapshotReply } from './big-doc-protocol.js'
+
+const docs = new Map<string, Y.Doc>()
+// The worker's docs have no 'update' listener to mute: Yjs then skips encoding each change.
+const receiver = new UpdateReceiver()
+
+function handle(request: BigDocRequest): BigDocReply | undefined {
+  switch (request.op) {
+    case 'open': {
+      docs.get(request.key)?.destroy()
+      const doc = newServerDoc({ gc: true })
+      // Our own accepted state: it applied before, it applies again.
+      for (const update of request.updates) Y.applyUpdate(doc, update)
+      docs.set(request.key, doc)
+      return undefined
+    }
+    case 'close':
+      docs.get(request.key)?.destroy()
+      docs.delete(request.key)
+      return undefined
+    case 'apply': {
+      const doc = docOf(request.key)
+      let integrated: Uint8Array | undefined
+      const reply = (told: boolean, error?: string): ApplyReply => ({
+        told,
+        integrated,
+        error,
+        stateVector: Y.encodeStateVector(doc),
+      })
+      try {
+        const told = receiver.apply(doc, request.update, null, (part) => {
+          integrated = part
+        })
+        return { id: request.id, ok: true, value: reply(told) }
+      } catch (error) {
+        return { id: request.id, ok: true, value: reply(false, String(error)) }
+      }
+    }
+    case 'first-sync': {
+      const doc = docOf(request.key)
+      const pieces = encodeStateAsUpdatePieces(doc, request.stateVector, request.maxPieceBytes)
+      return { id: request.id, ok: true, value: pieces }
+    }
+    case 'snapshot': {
+      const doc = docOf(request.key)
+      const value: SnapshotReply = {
+        update: Y.encodeStateAsUpdate(doc),
+        stateVector: Y.encodeStateVector(doc),
+      }
+      return { id: request.id, ok: true, value }
+    }
+  }
+}
+
+function docOf(key: string): Y.Doc {
+  const doc = docs.get(key)
+  if (!doc) throw new Error(`no big doc ${key} on this worker`)
+  return doc
+}
+
+/** The buffers a reply can hand over instead of copying (each owns its whole ArrayBuffer). */
+function transferables(reply: BigDocReply): ArrayBuffer[] {
+  if (!reply.ok) return []
+  const value = reply.value
+  const arrays = Array.isArray(value)
+    ? value
+    : 'told' in value
+      ? [value.stateVector, ...(value.integrated ? [value.integrated] : [])]
+      : [value.update, value.stateVector]
+  const buffers = new Set<ArrayBuffer>()
+  for (const array of arrays) {
+    const buffer = array.buffer
+    if (buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === buffer.byteLength)
+      buffers.add(buffer)
+  }
+  return [...buffers]
+}
+
+parentPort?.on('message', (request: BigDocRequest) => {
+  let reply: BigDocReply | undefined
+  try {
+    reply = handle(request)
+  } catch (error) {
+    if ('id' in request) reply = { id: request.id, ok: false, error: String(error) }
+    else console.error(`big-doc worker: ${request.op} ${request.key} failed: ${String(error)}`)
+  }
+  if (reply) parentPort?.postMessage(reply, transferables(reply))
+})
