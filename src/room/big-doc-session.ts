@@ -21,7 +21,7 @@ import type { EncodedDoc } from './doc-holder.js'
 export interface BigDocHosting {
   /** Changes when the worker thread was replaced: docs opened before must be opened again. */
   readonly generation: number
-  open(key: string, updates: readonly Uint8Array[]): void
+  open(key: string, updates: readonly Uint8Array[]): Promise<Uint8Array>
   close(key: string): void
   apply(key: string, update: Uint8Array): Promise<ApplyReply>
   firstSync(key: string, stateVector: Uint8Array, maxPieceBytes: number): Promise<Uint8Array[]>
@@ -56,6 +56,9 @@ export class BigDocSession {
   private snapshotting = 0
   private ended = false
 
+  /** Resolves with the state vector once the worker has built the doc (rejects: it could not). */
+  readonly opened: Promise<Uint8Array>
+
   constructor(
     private readonly host: BigDocHosting,
     docName: string,
@@ -64,8 +67,25 @@ export class BigDocSession {
     this.key = `${++sessions}:${docName}`
     this.base = state.update
     this.vector = state.stateVector
-    host.open(this.key, [state.update])
+    this.opened = host.open(this.key, [state.update])
+    // A failure shows again in the requests that follow (they fail on a missing doc).
+    this.opened.catch(() => undefined)
     this.generation = host.generation
+  }
+
+  /**
+   * A session for a doc just loaded, without its state vector yet (the worker computes it:
+   * 2-18 ms of main thread for 5 MB). Rejects, with the session ended, when the worker fails.
+   */
+  static async load(host: BigDocHosting, docName: string, update: Uint8Array): Promise<BigDocSession> {
+    const session = new BigDocSession(host, docName, { update, stateVector: new Uint8Array([0]) })
+    try {
+      session.vector = await session.opened
+    } catch (error) {
+      session.end()
+      throw error
+    }
+    return session
   }
 
   get stateVector(): Uint8Array {
@@ -171,7 +191,7 @@ export class BigDocSession {
   private ensureOpen(): void {
     const generation = this.host.generation
     if (generation === this.generation) return
-    this.host.open(this.key, this.updates())
+    this.host.open(this.key, this.updates()).catch(() => undefined)
     this.generation = this.host.generation
   }
 }

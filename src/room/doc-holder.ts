@@ -39,12 +39,17 @@ export class DocHolder {
   private quietSweeps = 0
   private destroyed = false
 
-  /** `onUpdate` is the live Y.Doc's 'update' listener (not called for building it). */
+  /**
+   * `onUpdate` is the live Y.Doc's 'update' listener (not called for building it). `inWorker`:
+   * the doc was loaded straight into the big-doc worker (room.ts open), `state` is its base.
+   */
   constructor(
     state: Uint8Array,
     private readonly onUpdate: (update: Uint8Array, origin: unknown) => void,
+    inWorker?: BigDocSession,
   ) {
-    this.encoded = { update: state, stateVector: Y.encodeStateVectorFromUpdate(state) }
+    if (inWorker) this.session = inWorker
+    else this.encoded = { update: state, stateVector: Y.encodeStateVectorFromUpdate(state) }
   }
 
   /** The live Y.Doc, built from the encoded form if needed. */

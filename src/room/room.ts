@@ -27,7 +27,7 @@ import type { Logger } from '../observability/logger.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
 import { newDocGuid } from '../storage/server-doc.js'
-import type { ApplyOutcome, BigDocHosting } from './big-doc-session.js'
+import { type ApplyOutcome, type BigDocHosting, BigDocSession } from './big-doc-session.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
 import { DocSizeBudget } from './doc-size-budget.js'
@@ -78,9 +78,10 @@ export class Room implements RelaySink {
     private readonly deps: RoomDeps,
     private readonly logger: Logger,
     loaded: Uint8Array,
+    inWorker: BigDocSession | undefined,
   ) {
-    // Held encoded: the Y.Doc is built when something needs it.
-    this.content = new DocHolder(loaded, this.onDocUpdate)
+    // Held encoded (or a big doc in the worker): the Y.Doc is built when something needs it.
+    this.content = new DocHolder(loaded, this.onDocUpdate, inWorker)
     // Mutes exactly that listener while it applies a received update.
     this.receiver = new UpdateReceiver(this.onDocUpdate)
     // Presence only needs a client id: its own doc, so the room's content can be dropped.
@@ -114,7 +115,16 @@ export class Room implements RelaySink {
     const loaded = await deps.store.load(docName)
     const logger = deps.logger.child({ doc: docName })
     logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
-    return new Room(docName, deps, logger, loaded.update)
+    const host = deps.workers?.bigDocs
+    let inWorker: BigDocSession | undefined
+    if (host && loaded.update.byteLength >= BIG_DOC_BYTES) {
+      // Its state vector and first syncs cost the doc's size: the worker does both.
+      inWorker = await BigDocSession.load(host, docName, loaded.update).catch((error: unknown) => {
+        logger.warn({ err: error }, 'the big-doc worker could not load the doc; held encoded')
+        return undefined
+      })
+    }
+    return new Room(docName, deps, logger, loaded.update, inWorker)
   }
 
   /** The live Y.Doc (built from the encoded state if the room held it encoded). */

@@ -39,9 +39,9 @@ export class BigDocHost {
     return this.generationCounter
   }
 
-  /** Builds doc `key` in the worker from `updates` (not answered: later requests fail if it failed). */
-  open(key: string, updates: readonly Uint8Array[]): void {
-    this.post({ op: 'open', key, updates })
+  /** Builds doc `key` in the worker from `updates`; resolves with its state vector. */
+  open(key: string, updates: readonly Uint8Array[]): Promise<Uint8Array> {
+    return this.request<Uint8Array>((id) => ({ op: 'open', id, key, updates }))
   }
 
   /** Drops doc `key` from the worker (after every request posted before). */
@@ -99,13 +99,14 @@ export class BigDocHost {
   private start(): Worker {
     const entry = new URL(RUNNING_TS ? './big-doc-worker.ts' : './big-doc-worker.js', import.meta.url)
     // Node refuses a .ts entry before any loader runs: under tsx, a one-line script has tsx
-    // import it.
+    // import it. No execArgv: the process's own --import preloads (a bench probe, tsx) are
+    // not for this thread (as for the pool's threads).
     const worker = RUNNING_TS
       ? new Worker(
           `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`,
-          { eval: true },
+          { eval: true, execArgv: [] },
         )
-      : new Worker(entry)
+      : new Worker(entry, { execArgv: [] })
     this.generationCounter += 1
     worker.unref()
     worker.on('message', (reply: BigDocReply) => this.answer(reply))

@@ -5,10 +5,15 @@
  * posted before it was handled.
  */
 
-/** A request from the host. `open` and `close` are not answered. */
+/** A request from the host. `close` is not answered. */
 export type BigDocRequest =
-  /** Builds the doc `key` from these updates (its state, then any accepted since). */
-  | { readonly op: 'open'; readonly key: string; readonly updates: readonly Uint8Array[] }
+  /** Builds the doc `key` from these updates (its state, then any accepted since): its state vector. */
+  | {
+      readonly op: 'open'
+      readonly id: number
+      readonly key: string
+      readonly updates: readonly Uint8Array[]
+    }
   | { readonly op: 'close'; readonly key: string }
   /** Applies one validated update; see ApplyReply. */
   | { readonly op: 'apply'; readonly id: number; readonly key: string; readonly update: Uint8Array }
@@ -45,5 +50,9 @@ export interface SnapshotReply {
 
 /** A reply to request `id`: its value, or why the worker could not answer. */
 export type BigDocReply =
-  | { readonly id: number; readonly ok: true; readonly value: ApplyReply | SnapshotReply | Uint8Array[] }
+  | {
+      readonly id: number
+      readonly ok: true
+      readonly value: ApplyReply | SnapshotReply | Uint8Array[] | Uint8Array
+    }
   | { readonly id: number; readonly ok: false; readonly error: string }

@@ -24,7 +24,7 @@ function handle(request: BigDocRequest): BigDocReply | undefined {
       // Our own accepted state: it applied before, it applies again.
       for (const update of request.updates) Y.applyUpdate(doc, update)
       docs.set(request.key, doc)
-      return undefined
+      return { id: request.id, ok: true, value: Y.encodeStateVector(doc) }
     }
     case 'close':
       docs.get(request.key)?.destroy()
@@ -76,9 +76,11 @@ function transferables(reply: BigDocReply): ArrayBuffer[] {
   const value = reply.value
   const arrays = Array.isArray(value)
     ? value
-    : 'told' in value
-      ? [value.stateVector, ...(value.integrated ? [value.integrated] : [])]
-      : [value.update, value.stateVector]
+    : value instanceof Uint8Array
+      ? [value]
+      : 'told' in value
+        ? [value.stateVector, ...(value.integrated ? [value.integrated] : [])]
+        : [value.update, value.stateVector]
   const buffers = new Set<ArrayBuffer>()
   for (const array of arrays) {
     const buffer = array.buffer
@@ -93,8 +95,8 @@ parentPort?.on('message', (request: BigDocRequest) => {
   try {
     reply = handle(request)
   } catch (error) {
+    // Every request but close is answered; close only destroys.
     if ('id' in request) reply = { id: request.id, ok: false, error: String(error) }
-    else console.error(`big-doc worker: ${request.op} ${request.key} failed: ${String(error)}`)
   }
   if (reply) parentPort?.postMessage(reply, transferables(reply))
 })

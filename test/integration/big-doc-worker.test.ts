@@ -1,7 +1,8 @@
 /**
  * A doc past BIG_DOC_BYTES lives in the big-doc worker (room/big-doc-session.ts): real
  * providers keep converging through it (several clients, a late joiner, another instance via
- * Redis), it survives SIGKILL, compacts from the worker's state, and an update Yjs cannot
+ * Redis), it survives SIGKILL, compacts from the worker's state, loads straight into the
+ * worker, and an update Yjs cannot
  * apply closes only its sender and is stored nowhere.
  */
 import { describe, expect, it } from 'vitest'
@@ -108,6 +109,8 @@ describe('a doc in the big-doc worker', () => {
     const again = await startServer({ dataDir: server.config.dataDir })
     const reader = await connectSynced(again.url, 'compacting')
     expect(reader.text.toString()).toBe(expected)
+    // Loaded straight into the worker: its state vector and the first sync were computed there.
+    expect(again.app.registry.get('compacting')?.content.remote).toBeDefined()
   })
 
   it('closes only the sender of an update Yjs cannot apply, and stores none of it', async () => {
