@@ -1,7 +1,7 @@
 /**
- * A big update into a room that holds its doc encoded is merged on the worker pool, not
- * applied on the event loop (room/off-loop-merge.ts): fanned out as received once merged,
- * stored, in the sender's order, and never lost to an unload.
+ * A big update into a room that holds its doc encoded is not applied on the event loop: the
+ * doc moves to the big-doc worker (room/big-doc-session.ts), which applies it; it is fanned
+ * out as received once applied, stored, in the sender's order, and never lost to an unload.
  */
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
