@@ -41,7 +41,8 @@ function typeTogether(clients: readonly TestClient[], rounds: number): number {
   return chars
 }
 
-describe('a doc in the big-doc worker', () => {
+// Two child servers, 2 MB pushes: minutes on a loaded 2-core box, not the default 30 s.
+describe('a doc in the big-doc worker', { timeout: 120_000 }, () => {
   it('converges for three typing clients, a late joiner and another instance via Redis', async () => {
     expect(BIG_CHARS).toBeGreaterThan(BIG_DOC_BYTES)
     const prefix = uniquePrefix()
