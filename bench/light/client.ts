@@ -162,10 +162,16 @@ export class LightClient {
     })
   }
 
-  /** Resolves once everything this client received covers `clock` of `client` (needs `seen`). */
+  /**
+   * Resolves once everything this client received covers `clock` of `client` (needs `seen`).
+   * `resyncEveryMs` > 0: asks the server again that often, but only once the previous ask is
+   * answered (a step 2 arrived since): with a 50 MB doc each answer is a 50 MB encode, and
+   * asks queued every 2 s while the server is busy kept y-websocket-server encoding for minutes.
+   */
   async whenSeen(client: number, clock: number, timeoutMs: number, resyncEveryMs = 0): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let nextResync = Date.now() + resyncEveryMs
+    let askedAt: number | undefined // step2Count when we last asked
     while ((this.seen?.get(client) ?? 0) < clock) {
       if (Date.now() > deadline)
         throw new Error(
@@ -173,7 +179,9 @@ export class LightClient {
         )
       // A server that answers sync before loading its stored state broadcasts the state later;
       // asking again covers one that does not.
-      if (resyncEveryMs > 0 && Date.now() >= nextResync && this.synced) {
+      const answered = askedAt === undefined || this.step2Count > askedAt
+      if (resyncEveryMs > 0 && Date.now() >= nextResync && this.synced && answered) {
+        askedAt = this.step2Count
         this.resync()
         nextResync = Date.now() + resyncEveryMs
       }
