@@ -52,7 +52,7 @@ export interface RunResult {
   meta: {
     startedAt: string
     durationS: number
-    mode: 'quick' | 'full'
+    mode: 'quick' | 'full' | 'final'
     argv: string[]
     machine: { nproc: number; cpuModel: string; node: string; kernel: string; memGiB: number }
     pinning: string

@@ -36,6 +36,10 @@ import { yWebsocketServerTarget } from '../bench/targets/y-websocket-server.js'
 const HELP = `usage: npm run bench -- [options]
   --quick                small sizes, short windows, 2 repetitions (~12 min for all scenarios and 4 targets;
                          one scenario on one target: 1-6 min)
+  --final                issue 16's "Done when" set, full windows: fan-out (10/200/500 readers), throughput
+                         (50, 200, 1000 docs), stall (5 MB and 50 MB), memory (26 MB paste, 1000 docs);
+                         2 repetitions, 1 of stall and memory (see docs/benchmarks.md for its duration).
+                         --scenario, --target, --reps, --docs narrow or override it
   --scenario a,b         scenarios to run (default all): ${SCENARIOS.map((s) => s.id).join(', ')}
   --target a,b           targets (default all): ours, y-websocket-server, hocuspocus, ws-relay (the floor)
   --gen light|yjs        load generator for scenarios that can use either (default: light for
@@ -54,6 +58,7 @@ const HELP = `usage: npm run bench -- [options]
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    final: { type: 'boolean', default: false },
     scenario: { type: 'string' },
     target: { type: 'string' },
     size: { type: 'string' },
@@ -75,7 +80,14 @@ if (args.help) {
 }
 
 const quick = args.quick === true
-const reps = args.reps ? Number(args.reps) : quick ? 2 : 3
+/**
+ * `--final`: what one run must show for issue 16 (docs/benchmarks.md, "Durations"), in bounded
+ * time: the full mode's windows and sizes for those four scenarios, fewer repetitions.
+ */
+const final = args.final === true
+if (final && quick) throw new Error('--final and --quick exclude each other')
+const FINAL_SCENARIOS = ['fanout', 'throughput', 'stall', 'memory']
+const reps = args.reps ? Number(args.reps) : quick || final ? 2 : 3
 const sizeArg = args.size ?? (quick ? 'small' : 'all')
 if (!['small', 'large', 'all'].includes(sizeArg)) throw new Error(`--size: ${sizeArg}`)
 const sizes: Size[] = sizeArg === 'all' ? ['small', 'large'] : [sizeArg as Size]
@@ -90,6 +102,7 @@ const runOptions: RunOptions = {
   genProcs: args['gen-procs'] ? Number(args['gen-procs']) : 1,
   docs: args.docs ? args.docs.split(',').map(Number) : undefined,
   p99LimitMs: args['p99-limit'] ? Number(args['p99-limit']) : 100,
+  heavyReps: final && !args.reps ? 1 : undefined,
 }
 if (!(runOptions.genProcs >= 1)) throw new Error(`--gen-procs: ${args['gen-procs']}`)
 if (runOptions.docs?.some((d) => !(d >= 1))) throw new Error(`--docs: ${args.docs}`)
@@ -103,7 +116,11 @@ const allTargets: Target[] = [
 const targetIds = args.target ? args.target.split(',') : allTargets.map((t) => t.id)
 for (const id of targetIds) if (!allTargets.some((t) => t.id === id)) throw new Error(`unknown target ${id}`)
 const targets = allTargets.filter((t) => targetIds.includes(t.id))
-const scenarioIds = args.scenario ? args.scenario.split(',') : SCENARIOS.map((s) => s.id)
+const scenarioIds = args.scenario
+  ? args.scenario.split(',')
+  : final
+    ? FINAL_SCENARIOS
+    : SCENARIOS.map((s) => s.id)
 for (const id of scenarioIds)
   if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}`)
 const scenarios = SCENARIOS.filter((s) => scenarioIds.includes(s.id))
@@ -156,7 +173,7 @@ async function main(): Promise<void> {
     meta: {
       startedAt: startedAt.toISOString(),
       durationS: 0,
-      mode: quick ? 'quick' : 'full',
+      mode: quick ? 'quick' : final ? 'final' : 'full',
       argv: process.argv.slice(2),
       machine: machine(),
       pinning:

@@ -55,6 +55,8 @@ export interface RunOptions {
   docs: number[] | undefined
   /** Latency limit of the throughput ramp (`--p99-limit`, default 100 ms). */
   p99LimitMs: number
+  /** Repetitions of the restart-heavy scenarios outside quick mode (`--final`: 1); default `reps`. */
+  heavyReps?: number | undefined
 }
 
 /** Skip reason for scenarios that need a Yjs client (stock providers): the floor has no sync. */
@@ -100,7 +102,7 @@ export class Ctx {
 
   /** Repetitions for the slow scenarios (several server restarts each): one in quick mode. */
   get heavyReps(): number {
-    return this.quick ? 1 : this.reps
+    return this.quick ? 1 : (this.opts.heavyReps ?? this.reps)
   }
 
   get serverCpu(): number | undefined {
