@@ -12,7 +12,7 @@
 import * as Y from 'yjs'
 import type { Logger } from '../observability/logger.js'
 import { encodeSyncStep2, encodeUpdate } from '../protocol/messages.js'
-import type { DocHolder, EncodedDoc } from './doc-holder.js'
+import { type DocHolder, type EncodedDoc, holdsNothing } from './doc-holder.js'
 import type { RoomConnection } from './room-connection.js'
 import { encodeStateAsUpdatePieces } from './split-update.js'
 
@@ -93,7 +93,7 @@ export function firstSyncFromDoc(doc: Y.Doc, stateVector: Uint8Array): Uint8Arra
  */
 export function firstSyncFromEncoded(encoded: EncodedDoc, stateVector: Uint8Array): Uint8Array[] | undefined {
   if (encoded.update.byteLength > FIRST_SYNC_PIECE_BYTES) return undefined
-  return [Y.diffUpdate(encoded.update, stateVector)]
+  return [holdsNothing(stateVector) ? encoded.update : Y.diffUpdate(encoded.update, stateVector)]
 }
 
 /** Sends first-sync pieces: updates, then the last as the sync step 2. */
