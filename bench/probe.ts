@@ -1,6 +1,7 @@
 /**
- * Preloaded into every server process under test (`node --import tsx --import probe.ts`),
- * ours and peers alike, so all are observed the same way without touching their code.
+ * Preloaded into every server process under test, ours and peers alike (`node --import
+ * bench/.build/probe.mjs`, compiled by targets/target.ts; no tsx in the server), so all are
+ * observed the same way without touching their code.
  *
  * On SIGUSR2 it writes one JSON line to $BENCH_PROBE_FILE: cumulative CPU time, memory,
  * and event-loop delay percentiles since the previous SIGUSR2 (timer lateness beyond the

@@ -3,7 +3,9 @@
  * loopback port, sample it through the probe, stop it. One implementation per server.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildSync } from 'esbuild'
 import { freePort, type Spawned, sleep, spawnTracked, stopProcess, waitFor, waitForPort } from '../proc.js'
 
 /**
@@ -78,7 +80,37 @@ export interface Target {
 }
 
 const PROBE = fileURLToPath(new URL('../probe.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
+/** Where the probe and the peers' wrappers are compiled to (gitignored; inside the repo so their
+ * bare imports resolve from its node_modules). */
+const BUILD_DIR = fileURLToPath(new URL('../.build/', import.meta.url))
+const compiled = new Map<string, string>()
+
+/**
+ * `tsFile` compiled to one ESM file under bench/.build (its own relative imports bundled in,
+ * packages left as imports), once per run; a `.js` file is returned as is.
+ *
+ * Why: server processes used to run under `--import tsx`, whose loader alone adds ~32 MB RSS
+ * and its own CPU to every target — fair between targets, but it made absolute memory figures
+ * (the 26 MB paste's peak ÷ doc size, the empty server) about the harness, not the server.
+ */
+export function compiledForNode(tsFile: string): string {
+  if (!tsFile.endsWith('.ts')) return tsFile
+  const done = compiled.get(tsFile)
+  if (done) return done
+  const outfile = join(BUILD_DIR, basename(tsFile).replace(/\.ts$/, '.mjs'))
+  buildSync({
+    entryPoints: [tsFile],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node.split('.')[0]}`,
+    logLevel: 'error',
+  })
+  compiled.set(tsFile, outfile)
+  return outfile
+}
 
 export function packageVersion(pkg: string): string {
   const path = fileURLToPath(new URL(`../../node_modules/${pkg}/package.json`, import.meta.url))
@@ -88,8 +120,9 @@ export function packageVersion(pkg: string): string {
 let probeCounter = 0
 
 /**
- * Runs `script` with tsx and the probe preloaded, on a port we pick, and waits until the
- * port accepts connections.
+ * Runs `script` (a `.ts` file is compiled first, see `compiledForNode`) with the probe
+ * preloaded, under plain node (no tsx), on a port we pick, and waits until the port accepts
+ * connections.
  */
 export async function launchNode(
   script: string,
@@ -107,7 +140,7 @@ export async function launchNode(
     : []
   const proc: Spawned = spawnTracked(
     process.execPath,
-    [...profile, '--expose-gc', '--import', TSX, '--import', PROBE, script],
+    [...profile, '--expose-gc', '--import', compiledForNode(PROBE), compiledForNode(script)],
     {
       cwd,
       cpu,
