@@ -5,7 +5,8 @@
  *
  *   room accepted a change --> onChange (when any set has it)
  *                         \--> StoredNotifier --(flush, debounce)--> onStoreDocument
- *   room loaded           --> onLoadDocument (awaited: a throw fails the load)
+ *   room loaded           --> onLoadDocument on a copy (awaited: a throw fails the load and
+ *                             changes nothing; else its writes join the room, seed-aside.ts)
  *   room unloading        --> StoredNotifier reports the doc's last state
  *
  * Hooks nobody defined cost nothing: no notifier, no callback is installed.
@@ -19,6 +20,7 @@ import type { Logger } from './observability/logger.js'
 import type { Metrics } from './observability/metrics.js'
 import type { Room, RoomChange } from './room/room.js'
 import type { RoomRegistry } from './room/room-registry.js'
+import { seedAside } from './room/seed-aside.js'
 import { StoredNotifier } from './room/stored-notifier.js'
 import type { LevelDocStore } from './storage/level-doc-store.js'
 import { ChangeWebhooks } from './webhooks/change-webhooks.js'
@@ -115,7 +117,7 @@ export function wireHooks(parts: HookWiringParts): HookWiring {
             }
           : undefined,
       afterLoad: hooks.has('onLoadDocument')
-        ? (room) => hooks.attempt('onLoadDocument', { docName: room.docName, doc: room.doc })
+        ? (room) => seedAside(room, (doc) => hooks.attempt('onLoadDocument', { docName: room.docName, doc }))
         : undefined,
       beforeUnload: stored
         ? (room) => void stored.unloading(room.docName, () => room.encodeStateAsUpdate())

@@ -44,7 +44,12 @@ export interface Hooks {
   onAuthenticate?(
     context: AuthenticateContext,
   ): Promise<AuthenticateResult | undefined> | AuthenticateResult | undefined
-  /** A doc was loaded from storage (it may be empty): seed it here. Runs before any client syncs. */
+  /**
+   * A doc was loaded from storage (it may be empty): seed it here. Runs before any client syncs.
+   * `doc` is a copy of the loaded doc: what the hook wrote to it joins the doc as one update
+   * (origin `server`) when the hook returns; a throw fails the load and drops those writes.
+   * Don't keep `doc`: later changes to it reach nobody.
+   */
   onLoadDocument?(context: { readonly docName: string; readonly doc: Y.Doc }): Promise<void> | void
   /** An update was accepted into `docName` (as received; Yjs updates are idempotent). */
   onChange?(context: {

@@ -220,6 +220,42 @@ describe('hooks', () => {
     expect(client.text.toString()).toBe('from the database')
   })
 
+  it('an onLoadDocument that writes to doc and then throws changes nothing: not stored, not relayed, no onChange', async () => {
+    const redisPrefix = uniquePrefix()
+    const common = { redisUrl: SHARED_REDIS_URL, redisPrefix }
+    let failing = true
+    const seenAtLoad: string[] = []
+    const origins: ChangeOrigin['kind'][] = []
+    const a = await hookedServer(
+      {
+        onLoadDocument({ doc }) {
+          seenAtLoad.push(doc.getText('t').toString())
+          if (!failing) return
+          doc.getText('t').insert(0, 'half a seed;')
+          throw new Error('database died mid-seed')
+        },
+        onChange({ origin }) {
+          origins.push(origin.kind)
+        },
+      },
+      { ...common, instanceId: 'seed-a' },
+    )
+    const b = await hookedServer({}, { ...common, instanceId: 'seed-b' })
+    // b has the doc open: anything a's failed load relayed would reach this client.
+    const onB = await connectSynced(b.url, 'half')
+    expect((await rawUpgrade(a.port, '/half')).status).toBe(503)
+    failing = false
+    const onA = await connectSynced(a.url, 'half')
+    // The second load found the doc as the first left it: nothing of the failed seed stored.
+    expect(seenAtLoad).toEqual(['', ''])
+    expect(onA.text.toString()).toBe('')
+    // The relay keeps a doc's order: once the marker arrived, a relayed half-seed would have too.
+    onA.text.insert(0, 'marker')
+    await waitFor(() => onB.text.toString().includes('marker'))
+    expect(onB.text.toString()).toBe('marker')
+    expect(origins).not.toContain('server')
+  })
+
   it('the seeding recipe of docs/library.md: a failure half-way leaves nothing, the next load seeds whole', async () => {
     let failHalfWay = true
     const { server, url } = await hookedServer({
