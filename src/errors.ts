@@ -70,6 +70,8 @@ export const ErrorCodes = {
   YWS_ERR_USAGE: { status: 400, exit: 2, message: 'bad command line' },
   /** CLI: the running instance a command talks to answered an error. */
   YWS_ERR_ADMIN_REQUEST: { status: 502, exit: 1, message: 'the instance refused the request' },
+  /** Something we stored (a counter in Redis or LevelDB) does not read back as what we write; nothing was guessed. */
+  YWS_ERR_CORRUPT: { status: 500, message: 'stored state is malformed' },
   /** CLI: the instance cannot be used at all (unreachable, token refused): the run stops. */
   YWS_ERR_TARGET_UNAVAILABLE: { status: 502, exit: 1, message: 'the instance cannot be used' },
 } as const satisfies Record<string, CatalogueEntry>
@@ -144,6 +146,9 @@ export class ConfigError extends named('YWS_ERR_CONFIG', 'ConfigError') {}
 export class UsageError extends named('YWS_ERR_USAGE', 'UsageError') {}
 /** The compaction target cannot be used at all (unreachable, token refused): stop the run. */
 export class TargetUnavailableError extends named('YWS_ERR_TARGET_UNAVAILABLE', 'TargetUnavailableError') {}
+
+/** A stored value that does not read back as what we write (the message names the key and the value). */
+export class CorruptStateError extends named('YWS_ERR_CORRUPT', 'CorruptStateError') {}
 
 /** The instance could not be used: unreachable, refused the token, or answered an error. */
 export class AdminRequestError extends YwsError {

@@ -9,6 +9,7 @@ export {
   BadLabelError,
   ClusterUnavailableError,
   ConfigError,
+  CorruptStateError,
   DocumentTooLargeError,
   type ErrorCode,
   ErrorCodes,

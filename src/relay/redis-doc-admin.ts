@@ -3,6 +3,8 @@
  * created, nothing is followed), delete it under a new deletion generation, and read that
  * generation. See docs/integrations.md ("Deleting a document") for why the generation exists.
  */
+import { CorruptStateError } from '../errors.js'
+import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
@@ -73,8 +75,20 @@ export async function removeInstanceUpdates(
   return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, nonce)) as number
 }
 
-/** The doc's deletion generation in Redis (0: never deleted). */
+/**
+ * The doc's deletion generation in Redis (0: never deleted).
+ * @throws CorruptStateError when the key holds anything but decimal digits (the deletion gate
+ *   logs it and serves the local copy, as when Redis cannot be asked: no delete of ours can
+ *   have happened since, because INCR refuses such a value)
+ */
 export async function readGeneration(redis: RedisClient, keys: DocKeys): Promise<number> {
   const value = await redis.get(keys.generation)
-  return value ? Number.parseInt(value, 10) || 0 : 0
+  if (value === null) return 0
+  const generation = parseStoredDecimal(value)
+  if (generation === undefined) {
+    throw new CorruptStateError(
+      `Redis key ${keys.generation} holds ${JSON.stringify(value)}, not a deletion generation`,
+    )
+  }
+  return generation
 }

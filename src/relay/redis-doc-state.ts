@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { validateUpdate } from '../protocol/messages.js'
+import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
 import type { DocKeys } from './redis-keys.js'
 import { compareIds, decodeEntry, nextId, ZERO_ID } from './stream-entry.js'
@@ -25,8 +26,11 @@ export interface DocState {
   readonly entries: readonly RawEntry[]
   /** Where a reader continues after this state: the last entry's id, or the snapshot's. */
   readonly tailId: string
-  /** The doc's deletion generation (0: never deleted); see redis-doc-admin.ts. */
-  readonly generation: number
+  /**
+   * The doc's deletion generation (0: never deleted); see redis-doc-admin.ts. undefined: the
+   * key holds something that is not one (room-sync.ts logs it and skips the deletion check).
+   */
+  readonly generation: number | undefined
 }
 
 /** One MULTI: creates the epoch if missing, then reads snapshot and stream together. */
@@ -51,7 +55,7 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
     epoch: hash.epoch?.toString() ?? '',
     entries,
     tailId: last ? last[0].toString() : (snapshotLastId ?? ZERO_ID),
-    generation: generation ? Number.parseInt(generation, 10) || 0 : 0,
+    generation: generation === null ? 0 : parseStoredDecimal(generation),
   }
 }
 

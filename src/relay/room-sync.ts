@@ -239,8 +239,16 @@ export class RoomSync implements RoomRelay, AppendOwner {
     if (this.stateNow !== 'joining') this.stateNow = 'resyncing'
     const state = await context.guard.run('read-doc', () => readDocState(context.command, this.keys))
     if (this.hasLeft()) return
-    this.generation ??= state.generation
-    if (state.generation > this.generation) {
+    if (state.generation === undefined) {
+      // Not a number we wrote. Our deletes INCR that key, which Redis refuses on such a value,
+      // so none can have happened since it was damaged: sync on, without the deletion check.
+      context.logger.error(
+        { doc: this.docName, key: this.keys.generation },
+        'malformed deletion generation in Redis; deletion check skipped',
+      )
+    } else if (this.generation === undefined) {
+      this.generation = state.generation
+    } else if (state.generation > this.generation) {
       // Deleted since this room joined and we missed the control message: publishing our
       // state now would bring the doc back. Hand it to the deletion path instead.
       context.logger.warn({ doc: this.docName, generation: state.generation }, 'resync found the doc deleted')

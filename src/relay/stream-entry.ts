@@ -11,6 +11,9 @@
  * payload is validated by the caller with the protocol codecs before it reaches a room.
  */
 
+import { CorruptStateError } from '../errors.js'
+import { parseStoredDecimal } from '../protocol/stored-integer.js'
+
 export type EntryKind = 'u' | 'a' | 'q' | 'c'
 
 const KINDS: ReadonlySet<string> = new Set(['u', 'a', 'q', 'c'])
@@ -60,11 +63,20 @@ export function decodeEntry(fields: readonly (Buffer | string)[]): DecodedEntry 
   return { ok: true, entry: nonce === undefined ? entry : { ...entry, nonce } }
 }
 
-/** A stream id `<ms>-<seq>` as numbers (ms fits a double exactly for the next 280 000 years). */
+/**
+ * A stream id `<ms>-<seq>` (or `<ms>`) as numbers (ms fits a double exactly for the next
+ * 280 000 years).
+ * @throws CorruptStateError for anything else (`Number('')` is 0: a damaged snapshot
+ *   `lastId` would have compared as the stream's start)
+ */
 export function parseId(id: string): [number, number] {
   const dash = id.indexOf('-')
-  if (dash < 0) return [Number(id), 0]
-  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))]
+  const ms = parseStoredDecimal(dash < 0 ? id : id.slice(0, dash))
+  const seq = dash < 0 ? 0 : parseStoredDecimal(id.slice(dash + 1))
+  if (ms === undefined || seq === undefined) {
+    throw new CorruptStateError(`${JSON.stringify(id)} is not a Redis stream id`)
+  }
+  return [ms, seq]
 }
 
 export function compareIds(a: string, b: string): number {

@@ -21,7 +21,8 @@
  * the keys it merged, so entries appended meanwhile survive it.
  */
 import { Level } from 'level'
-import { YwsError } from '../errors.js'
+import { CorruptStateError, YwsError } from '../errors.js'
+import { parseStoredDecimal, parseStoredHex } from '../protocol/stored-integer.js'
 import type { DocStats } from './doc-store.js'
 import { ensureStoreDirectory, storeOpenError } from './open-error.js'
 import type { ListOptions, LogWrite, StoreBackend, StoredDoc, StoredLogEntry } from './store-backend.js'
@@ -89,7 +90,7 @@ export class LevelBackend implements StoreBackend {
     // A boot id greater than every earlier one keeps log keys unique across restarts even
     // if the wall clock went backwards.
     const previous = await this.db.get(BOOT_KEY)
-    const previousBoot = previous ? Number.parseInt(Buffer.from(previous).toString(), 16) : 0
+    const previousBoot = previous ? storedInteger(BOOT_KEY, previous, parseStoredHex) : 0
     this.bootId = Math.max(Date.now(), previousBoot + 1)
       .toString(16)
       .padStart(12, '0')
@@ -110,7 +111,8 @@ export class LevelBackend implements StoreBackend {
       if (key === snapKey) snapshot = value
       else {
         const seq =
-          ours !== undefined && key.startsWith(ours) ? Number.parseInt(key.slice(ours.length), 16) : undefined
+          // A tail that is not hex is no key of ours: undefined, like another open's key.
+          ours !== undefined && key.startsWith(ours) ? parseStoredHex(key.slice(ours.length)) : undefined
         log.push({ id: key, value, seq })
       }
     }
@@ -198,6 +200,23 @@ export class LevelBackend implements StoreBackend {
 
   async generation(docName: string): Promise<number> {
     const value = await this.db.get(generationKey(docName))
-    return value ? Number.parseInt(Buffer.from(value).toString(), 10) || 0 : 0
+    return value ? storedInteger(generationKey(docName), value, parseStoredDecimal) : 0
   }
+}
+
+/**
+ * A counter this backend wrote, read back strictly (protocol/stored-integer.ts).
+ * @throws CorruptStateError naming the key and the value when it is not what we write: a
+ *   deletion generation read as 0 would bring a deleted doc back, a boot id read as NaN
+ *   would name every log key of this open "NaN"
+ */
+function storedInteger(key: string, value: Uint8Array, parse: (text: string) => number | undefined): number {
+  const text = Buffer.from(value).toString()
+  const parsed = parse(text)
+  if (parsed === undefined) {
+    throw new CorruptStateError(
+      `LevelDB key ${JSON.stringify(key)} holds ${JSON.stringify(text)}, not a counter we wrote`,
+    )
+  }
+  return parsed
 }

@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config/config.js'
+import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import { ioredis } from '../relay/ioredis-module.js'
 import type { RedisClient } from '../relay/redis-client.js'
 import type { ClosedWindow } from './webhook-event.js'
@@ -193,10 +194,12 @@ function windowFromFields(id: string, fields: readonly string[]): ClosedWindow |
   const hash = new Map<string, string>()
   for (let i = 0; i + 1 < fields.length; i += 2) hash.set(fields[i]!, fields[i + 1]!)
   const doc = hash.get('doc')
-  const first = Number(hash.get('first'))
-  const last = Number(hash.get('last'))
-  const closed = Number(hash.get('closed'))
-  if (doc === undefined || !Number.isFinite(first) || !Number.isFinite(last) || !Number.isFinite(closed)) {
+  // Epoch ms the scripts wrote as integers; strict, so an empty or damaged field is not 0.
+  const [first, last, closed] = ['first', 'last', 'closed'].map((field) => {
+    const value = hash.get(field)
+    return value === undefined ? undefined : parseStoredDecimal(value)
+  })
+  if (doc === undefined || first === undefined || last === undefined || closed === undefined) {
     return undefined
   }
   const users: string[] = []

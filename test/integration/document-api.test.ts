@@ -11,6 +11,7 @@ import {
   readGeneration,
   removeInstanceUpdates,
 } from '../../src/relay/redis-doc-admin.js'
+import { readDocState } from '../../src/relay/redis-doc-state.js'
 import { docKeys } from '../../src/relay/redis-keys.js'
 import { encodeEntryFields } from '../../src/relay/stream-entry.js'
 import { connectSynced } from '../helpers/clients.js'
@@ -301,5 +302,24 @@ describe('deletion state in Redis', () => {
     expect(left.map(textOf)).toEqual(['new from b2', 'new from c'])
     expect(await deleteDocState(redis, keys)).toBe(2)
     await redis.del(keys.stream, keys.snapshot, keys.generation)
+  })
+
+  it('a malformed generation is refused, never read as 0 or as its leading digits', async () => {
+    const redis = new Redis(SHARED_REDIS_URL)
+    onTestFinished(() => void redis.quit())
+    const keys = docKeys(uniquePrefix(), 'garbled')
+    onTestFinished(() => void redis.del(keys.stream, keys.snapshot, keys.generation))
+    await redis.set(keys.generation, '3')
+    expect(await readGeneration(redis, keys)).toBe(3)
+    expect((await readDocState(redis, keys)).generation).toBe(3)
+    for (const garbled of ['12abc', ' 3', 'x']) {
+      await redis.set(keys.generation, garbled)
+      await expect(readGeneration(redis, keys)).rejects.toMatchObject({
+        code: 'YWS_ERR_CORRUPT',
+        message: expect.stringContaining(JSON.stringify(garbled)),
+      })
+      // A relay's resync: undefined (malformed) for room-sync to log and skip, not a number.
+      expect((await readDocState(redis, keys)).generation).toBeUndefined()
+    }
   })
 })

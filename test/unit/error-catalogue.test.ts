@@ -102,6 +102,7 @@ describe('the error catalogue', () => {
       'ClusterUnavailableError',
       'StoreLockedError',
       'StoreAccessError',
+      'CorruptStateError',
       'NoSuchDocError',
       'NoSuchVersionError',
       'BadLabelError',

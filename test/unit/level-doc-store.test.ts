@@ -26,6 +26,37 @@ describe('LevelDocStore key ranges', () => {
   })
 })
 
+describe('LevelDocStore reads its own counters strictly', () => {
+  it('a malformed deletion generation is refused, not read as 0 or as its leading digits', async () => {
+    const dir = await tempDir('yws-store-')
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await raw.open()
+    await raw.batch([
+      { type: 'put', key: 'g\u0000trailing', value: Buffer.from('12abc') },
+      { type: 'put', key: 'g\u0000empty', value: Buffer.from('') },
+      { type: 'put', key: 'g\u0000fine', value: Buffer.from('12') },
+    ])
+    await raw.close()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    expect(await store.generation('fine')).toBe(12)
+    expect(await store.generation('never-deleted')).toBe(0)
+    await expect(store.generation('trailing')).rejects.toMatchObject({ code: 'YWS_ERR_CORRUPT' })
+    await expect(store.generation('empty')).rejects.toMatchObject({ code: 'YWS_ERR_CORRUPT' })
+    await store.close()
+  })
+
+  it('a malformed boot id refuses the open instead of writing log keys named NaN', async () => {
+    const dir = await tempDir('yws-store-')
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await raw.open()
+    await raw.put('m\u0000boot', Buffer.from('not hex'))
+    await raw.close()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await expect(store.open()).rejects.toMatchObject({ code: 'YWS_ERR_CORRUPT' })
+  })
+})
+
 describe('LevelDocStore on-disk layout (unchanged by the core/backend split)', () => {
   it('opens a directory written in the release layout, and writes the same key shapes', async () => {
     const dir = await tempDir('yws-store-')
