@@ -48,6 +48,21 @@ export function decodeDocName(encoded: string): string | undefined {
   return failed ? undefined : name
 }
 
+/** Why a query string is refused when its escapes are not UTF-8 (the same rule as a name's). */
+export const NOT_PERCENT_ENCODING_QUERY =
+  'query is not valid percent-encoding (its %XX escapes are not UTF-8)'
+
+/**
+ * Whether every run of `%XX` escapes in `encoded` (a path segment or a whole query string)
+ * decodes as UTF-8. URLSearchParams turns such bytes into U+FFFD instead, so an admin
+ * `?prefix=%C3%28` would have listed or exported the docs under a prefix nobody asked for;
+ * `&`, `=` and `+` are never part of an escape run, so checking the raw query checks every
+ * name and value in it.
+ */
+export function escapesAreUtf8(encoded: string): boolean {
+  return decodeDocName(encoded) !== undefined
+}
+
 /**
  * The doc name in a request path: decoded by decodeDocName, without the leading `/` and the
  * query. Undefined when the path does not start with `/` or does not decode.

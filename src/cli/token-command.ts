@@ -39,7 +39,8 @@ const MAX_TTL_SECONDS = 365 * 86_400
 
 /** `90`, `90s`, `15m`, `12h`, `7d` → seconds; undefined when it is none of those. */
 export function parseTtl(raw: string): number | undefined {
-  const match = /^(\d+)([smhd]?)$/.exec(raw.trim())
+  // Exact, like numeric env settings (config/setting-kinds.ts): no trim, " 90" is refused.
+  const match = /^(\d+)([smhd]?)$/.exec(raw)
   if (!match) return undefined
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] || 's']!
   return seconds >= 1 && seconds <= MAX_TTL_SECONDS ? seconds : undefined

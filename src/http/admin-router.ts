@@ -15,7 +15,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { bearerToken } from '../bearer-token.js'
-import { decodeDocName, NOT_PERCENT_ENCODING } from '../doc-name.js'
+import {
+  decodeDocName,
+  escapesAreUtf8,
+  NOT_PERCENT_ENCODING,
+  NOT_PERCENT_ENCODING_QUERY,
+} from '../doc-name.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { RouteHandler } from './http-routes.js'
 import { sendJson } from './http-routes.js'
@@ -132,7 +137,8 @@ export function adminRouter(
     if (!target.startsWith('/admin/')) return false
     const queryAt = target.indexOf('?')
     const path = queryAt < 0 ? target : target.slice(0, queryAt)
-    const query = new URLSearchParams(queryAt < 0 ? '' : target.slice(queryAt + 1))
+    const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1)
+    const query = new URLSearchParams(rawQuery)
     const lookup = matchRoute(routes, request.method ?? '', path)
     // The label is a pattern from the table or 'unknown': a scanner cannot blow up cardinality.
     const label = lookup && 'match' in lookup ? routeKey(lookup.match.route) : 'unknown'
@@ -174,7 +180,7 @@ export function adminRouter(
       return true
     }
     const { route, params } = lookup.match
-    const queryProblem = unknownQuery(route, query)
+    const queryProblem = escapesAreUtf8(rawQuery) ? unknownQuery(route, query) : NOT_PERCENT_ENCODING_QUERY
     if (queryProblem) {
       sendJson(response, 400, { error: queryProblem })
       return true

@@ -123,6 +123,7 @@ describe('yjs-cluster-server token', () => {
     [['--docs', '*', '--mode', 'admin'], { AUTH_SECRET: TEST_SECRET }, /--mode must be write or read/],
     [['--docs', '*', '--ttl', '3 weeks'], { AUTH_SECRET: TEST_SECRET }, /--ttl must be like/],
     [['--docs', '*', '--ttl', '400d'], { AUTH_SECRET: TEST_SECRET }, /at most 365d/],
+    [['--docs', '*', '--ttl', ' 90'], { AUTH_SECRET: TEST_SECRET }, /--ttl must be like .*got " 90"/],
     [['--docs', '*', '--bogus'], { AUTH_SECRET: TEST_SECRET }, /Unknown option '--bogus'/],
   ])('refuses %j with exit 2 and nothing on stdout', async (args, env, message) => {
     const run = await inProcess(['token', ...args], env)

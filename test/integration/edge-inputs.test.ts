@@ -5,7 +5,7 @@
  * an unknown doc appear.
  */
 import { describe, expect, it } from 'vitest'
-import { NOT_PERCENT_ENCODING } from '../../src/doc-name.js'
+import { NOT_PERCENT_ENCODING, NOT_PERCENT_ENCODING_QUERY } from '../../src/doc-name.js'
 import { connectSynced } from '../helpers/clients.js'
 import { httpRequest, rawUpgrade } from '../helpers/http.js'
 import { startServer } from '../helpers/server.js'
@@ -36,6 +36,24 @@ describe('doc names: one decoder for the WebSocket path and the admin API', () =
       expect(admin.json().error, encoded).toBe(NOT_PERCENT_ENCODING)
     }
     expect(server.app.registry.size).toBe(0)
+  })
+
+  it('admin query values follow the same rule: escapes that are not UTF-8 get 400, not U+FFFD', async () => {
+    const server = await startServer({ adminToken: TEST_ADMIN_TOKEN })
+    // URLSearchParams would decode each of these to a prefix holding U+FFFD and answer 200.
+    for (const path of [
+      '/admin/export?prefix=%C3%28',
+      '/admin/stored-docs?prefix=a%ED%A0%80b',
+      '/admin/stored-docs?after=%FF',
+      '/admin/docs/kept?format=%E0%A4%A',
+    ]) {
+      const response = await httpRequest(server.port, path, { headers: ADMIN })
+      expect(response.status, path).toBe(400)
+      expect(response.json().error, path).toBe(NOT_PERCENT_ENCODING_QUERY)
+    }
+    // Well-formed escapes still decode: "é/" is a prefix like any other.
+    const fine = await httpRequest(server.port, '/admin/export?prefix=%C3%A9%2F', { headers: ADMIN })
+    expect(fine.status).toBe(200)
   })
 
   it('a stray % (stock y-websocket sends names unencoded) is the same doc on both', async () => {

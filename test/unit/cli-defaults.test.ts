@@ -35,9 +35,13 @@ describe('parseTtl', () => {
     expect(parseTtl(raw)).toBe(seconds)
   })
 
-  it.each(['', '0', '1w', '-5m', '1.5h', '366d'])('refuses %j', (raw) => {
-    expect(parseTtl(raw)).toBeUndefined()
-  })
+  // Exact, like numeric env settings (setting-kinds.ts): ' 90' is a quoting slip, not 90 s.
+  it.each(['', '0', '1w', '-5m', '1.5h', '366d', ' 90', '90 ', '15m\n', '1e3', '0x10', '+90'])(
+    'refuses %j',
+    (raw) => {
+      expect(parseTtl(raw)).toBeUndefined()
+    },
+  )
 })
 
 describe('configFor', () => {
