@@ -38,6 +38,8 @@ export const ErrorCodes = {
   YWS_ERR_DISCONNECTED: { status: 409, message: 'this direct connection is disconnected' },
   /** A document name breaks the rules (1-512 UTF-8 bytes, no control characters). */
   YWS_ERR_DOC_NAME: { status: 400, message: 'invalid document name' },
+  /** A version to restore holds changes the document never saw (deleted and re-created since). */
+  YWS_ERR_NOT_AN_ANCESTOR: { status: 409, message: 'the version is not a past state of this document' },
   /** A document could not be opened (storage failure, `onLoadDocument` threw, open-docs cap). */
   YWS_ERR_DOC_UNAVAILABLE: { status: 503, message: 'document unavailable' },
   /** Bytes given as a Yjs update do not decode as one; nothing was applied. */
@@ -54,7 +56,7 @@ export const ErrorCodes = {
   YWS_ERR_TOO_MANY_DOCS: { status: 503, message: 'too many documents open (MAX_OPEN_DOCS)' },
   /** A version label that is not a short printable string. */
   YWS_ERR_BAD_LABEL: { status: 400, message: 'invalid version label' },
-  /** An operation that must reach every instance (delete) while Redis is unreachable. */
+  /** Redis cannot be reached or aborted a transaction: a delete (which must reach every instance) is refused; the relay retries. */
   YWS_ERR_CLUSTER_UNAVAILABLE: { status: 503, message: 'the cluster cannot be reached' },
   /** A compacted snapshot did not hold the same document as the log; nothing was written. */
   YWS_ERR_VERIFICATION: { status: 500, message: 'compaction verification failed' },
@@ -62,6 +64,12 @@ export const ErrorCodes = {
   YWS_ERR_STORE_LOCKED: { status: 503, exit: 3, message: 'the data directory is locked' },
   /** This user may not read or write the data directory (EACCES/EPERM). */
   YWS_ERR_STORE_ACCESS: { status: 503, exit: 4, message: 'permission denied on the data directory' },
+  /** The data directory cannot be opened for another reason (not a directory, mkdir failed, LevelDB refused). */
+  YWS_ERR_STORE_OPEN: { status: 503, exit: 1, message: 'the data directory cannot be opened' },
+  /** A write to a store opened read-only (the offline tools' reads); a bug, nothing was written. */
+  YWS_ERR_READ_ONLY: { status: 500, message: 'the store was opened read-only' },
+  /** HOST/PORT (or ADMIN_PORT) cannot be bound: no such address, in use, or privileged. */
+  YWS_ERR_LISTEN: { status: 500, exit: 1, message: 'cannot listen on the configured address' },
   /** `onAuthenticate` refused the connection (status 401, or 403 when the hook says so). */
   YWS_ERR_UNAUTHENTICATED: { status: 401, message: 'not authenticated' },
   /** A setting or option with a bad value; the message names it. */
@@ -149,6 +157,32 @@ export class TargetUnavailableError extends named('YWS_ERR_TARGET_UNAVAILABLE', 
 
 /** A stored value that does not read back as what we write (the message names the key and the value). */
 export class CorruptStateError extends named('YWS_ERR_CORRUPT', 'CorruptStateError') {}
+
+/** A version that holds changes the document never saw: restoring it would wait forever: 409. */
+export class NotAnAncestorError extends named('YWS_ERR_NOT_AN_ANCESTOR', 'NotAnAncestorError') {}
+/** The data directory cannot be opened (other than locked or permission denied); exit 1. */
+export class StoreOpenError extends named('YWS_ERR_STORE_OPEN', 'StoreOpenError') {}
+/** A write to a store opened read-only. */
+export class ReadOnlyStoreError extends named('YWS_ERR_READ_ONLY', 'ReadOnlyStoreError') {}
+/** A bind failure reworded to name the setting (HOST, PORT, ADMIN_PORT); the cause is kept. */
+export class ListenError extends named('YWS_ERR_LISTEN', 'ListenError') {}
+
+/**
+ * The HTTP status an error answers with: a catalogued error's own (YwsError.status), 500 for
+ * anything else. The one place a route or an upgrade turns an error into a status.
+ */
+export function httpStatusOf(error: unknown): number {
+  return error instanceof YwsError ? error.status : 500
+}
+
+/**
+ * The WebSocket close code (by name) an error ends a client's connection with: a catalogued
+ * error's own (YwsError.closeCode), `internalError` (1011) for anything else, a catalogued
+ * error without one included. The one place a connection turns an error into a close code.
+ */
+export function closeCodeOf(error: unknown): CloseCodeName {
+  return (error instanceof YwsError && error.closeCode) || 'internalError'
+}
 
 /** The instance could not be used: unreachable, refused the token, or answered an error. */
 export class AdminRequestError extends YwsError {

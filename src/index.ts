@@ -13,10 +13,12 @@ export {
   DocumentTooLargeError,
   type ErrorCode,
   ErrorCodes,
+  ListenError,
   NoSuchDocError,
   NoSuchVersionError,
   StoreAccessError,
   StoreLockedError,
+  StoreOpenError,
   TooManyDocsError,
   YwsError,
 } from './errors.js'

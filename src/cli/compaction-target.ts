@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Adapters, offlineAdapters } from '../adapters.js'
-import { TargetUnavailableError } from '../errors.js'
+import { AdminRequestError, TargetUnavailableError, UsageError } from '../errors.js'
 import { CheckpointStore, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import type { CompactionOptions, CompactionResult, DocStats } from '../storage/doc-store.js'
 import type { AdminSource } from './compact-args.js'
@@ -150,12 +150,12 @@ export class AdminTarget implements CompactionTarget {
       dryRun: options.dryRun,
     })) as { results?: CompactionResult[] }
     const result = body.results?.[0]
-    if (!result) throw new Error('the instance answered /admin/compact without a result')
+    if (!result) throw new AdminRequestError('the instance answered /admin/compact without a result')
     return result
   }
 
   verify(): Promise<string | undefined> {
-    return Promise.reject(new Error('--verify needs --data-dir'))
+    return Promise.reject(new UsageError('--verify needs --data-dir'))
   }
 
   /** The instance's directory is on another machine, as far as we know. */
@@ -172,7 +172,8 @@ export class AdminTarget implements CompactionTarget {
       kept?: HistoryPruneResult['kept']
       pruned?: HistoryPruneResult['pruned']
     }
-    if (!body.kept || !body.pruned) throw new Error(`the instance answered ${path} without a result`)
+    if (!body.kept || !body.pruned)
+      throw new AdminRequestError(`the instance answered ${path} without a result`)
     return { kept: body.kept, pruned: body.pruned }
   }
 
@@ -211,7 +212,10 @@ export class AdminTarget implements CompactionTarget {
       throw new TargetUnavailableError(`${this.source.url} has no admin endpoint: ${String(why)}`)
     }
     // A 500 on one doc's compaction is that doc's failure (the instance logged why).
-    const error = new Error(`${method} ${path} answered ${response.status}: ${String(why)}`)
+    const error = new AdminRequestError(
+      `${method} ${path} answered ${response.status}: ${String(why)}`,
+      body as Record<string, unknown>,
+    )
     if (response.status >= 500 && method === 'POST') throw error
     throw new TargetUnavailableError(error.message)
   }

@@ -3,7 +3,9 @@
  * Parsing only checks the shape of each flag (a number where a number belongs); the ranges
  * are checked once, by the library's own validation, so both speak with one voice.
  */
+
 import { parseArgs } from 'node:util'
+import { UsageError } from '../errors.js'
 import type { SimulateOptions } from '../testing/sim-options.js'
 import { formatUsage } from './usage.js'
 
@@ -41,8 +43,8 @@ export type ParsedSimulateArgs =
 /** A decimal like `5` or `0.5`; Number() would also take ` 5`, `1e3`, `0x10` and `.5`. */
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  if (/^-\d/.test(value)) throw new Error(`--${flag} must be 0 or more (got "${value}")`)
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`--${flag} must be a number (got "${value}")`)
+  if (/^-\d/.test(value)) throw new UsageError(`--${flag} must be 0 or more (got "${value}")`)
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--${flag} must be a number (got "${value}")`)
   return Number(value)
 }
 
@@ -102,14 +104,14 @@ export function parseSimulateArgs(argv: readonly string[]): ParsedSimulateArgs {
       .flatMap((list) => list.split(','))
       .map((url) => url.trim())
       .filter(Boolean)
-    if (urls.length === 0) throw new Error('--url is required (e.g. --url ws://127.0.0.1:1234)')
+    if (urls.length === 0) throw new UsageError('--url is required (e.g. --url ws://127.0.0.1:1234)')
     const seconds = (flag: string) => {
       const value = number(flag, values[flag] as string | undefined)
       return value === undefined ? undefined : value * 1000
     }
     const chaos = number('chaos', values.chaos as string | undefined)
     const offlineMs = seconds('offline')
-    if (offlineMs !== undefined && !chaos) throw new Error('--offline needs --chaos')
+    if (offlineMs !== undefined && !chaos) throw new UsageError('--offline needs --chaos')
     const options: SimulateOptions = {
       urls,
       docs: number('docs', values.docs as string | undefined),

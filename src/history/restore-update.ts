@@ -19,15 +19,14 @@
  * concurrently elsewhere stay (docs/history.md).
  */
 import * as Y from 'yjs'
+import { NotAnAncestorError } from '../errors.js'
 import { newServerDoc } from '../storage/server-doc.js'
 
 /** An update with no structs and no deletions. */
 export const EMPTY_UPDATE = Y.encodeStateAsUpdate(new Y.Doc())
 
-/** The version is not a past state of this document (it holds changes the doc never saw). */
-export class NotAnAncestorError extends Error {
-  override name = 'NotAnAncestorError'
-}
+/** The version is not a past state of this document (catalogued in errors.ts). */
+export { NotAnAncestorError }
 
 /**
  * Computes the update that makes `current` (a doc's full state as one update) show the

@@ -14,11 +14,9 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { docNameProblem } from '../doc-name.js'
-import { ClusterUnavailableError, type DocumentService } from '../document/document-service.js'
+import type { DocumentService } from '../document/document-service.js'
 import { docJsonView } from '../document/shared-types.js'
 import { validateUpdate } from '../protocol/messages.js'
-import { DocumentTooLargeError } from '../room/room.js'
-import { TooManyDocsError } from '../room/room-registry.js'
 import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
 import { prefixProblem } from './admin-routes.js'
 import type { DocumentBackup } from './backup-handlers.js'
@@ -82,14 +80,9 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
         if (problem) return refuse(400, `not a valid Yjs update: ${problem}`)
         return accept({ doc: doc.input, update })
       },
+      // DocumentTooLargeError (413), TooManyDocsError (503): answered by http-routes.ts errorAnswer.
       run: async ({ doc, update }, response) => {
-        try {
-          await documents.applyUpdate(doc, update)
-        } catch (error) {
-          if (error instanceof DocumentTooLargeError) return sendJson(response, 413, { error: error.message })
-          if (error instanceof TooManyDocsError) return sendJson(response, 503, { error: error.message })
-          throw error
-        }
+        await documents.applyUpdate(doc, update)
         sendJson(response, 200, { applied: true, bytes: update.byteLength })
       },
     }),
@@ -98,15 +91,9 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
       pattern: '/admin/docs/<doc>',
       summary: 'delete the doc on every instance (memory, LevelDB, Redis); its clients are closed with 4404',
       parse: ({ params }) => docParam(params),
+      // ClusterUnavailableError (503): answered by http-routes.ts errorAnswer.
       run: async (doc, response) => {
-        let result: { closed: number } | undefined
-        try {
-          result = await documents.delete(doc)
-        } catch (error) {
-          if (error instanceof ClusterUnavailableError)
-            return sendJson(response, 503, { error: error.message })
-          throw error
-        }
+        const result = await documents.delete(doc)
         if (!result) return sendJson(response, 404, { error: `no document ${doc}` })
         sendJson(response, 200, { deleted: doc, closed: result.closed })
       },

@@ -16,14 +16,7 @@
 import { docNameProblem } from '../doc-name.js'
 import { docJsonView } from '../document/shared-types.js'
 import { CHECKPOINT_ID, type CheckpointMeta, type HistoryPruneResult } from '../history/checkpoint-store.js'
-import {
-  BadLabelError,
-  labelProblem,
-  NoSuchDocError,
-  NoSuchVersionError,
-} from '../history/history-service.js'
-import { NotAnAncestorError } from '../history/restore-update.js'
-import { TooManyDocsError } from '../room/room-registry.js'
+import { labelProblem } from '../history/history-service.js'
 import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
 import { sendJson } from './http-routes.js'
 import { readJson } from './request-body.js'
@@ -56,19 +49,9 @@ function versionParams(params: Readonly<Record<string, string>>): Parsed<Version
   return accept({ doc: doc.input, id })
 }
 
-/** Maps the history errors to statuses; anything else is a 500 (logged by the router). */
-async function answer(response: Parameters<AdminRoute['run']>[1], work: () => Promise<void>): Promise<void> {
-  try {
-    await work()
-  } catch (error) {
-    if (error instanceof NoSuchDocError || error instanceof NoSuchVersionError)
-      return sendJson(response, 404, { error: error.message })
-    if (error instanceof BadLabelError) return sendJson(response, 400, { error: error.message })
-    if (error instanceof NotAnAncestorError) return sendJson(response, 409, { error: error.message })
-    if (error instanceof TooManyDocsError) return sendJson(response, 503, { error: error.message })
-    throw error
-  }
-}
+// The history errors (NoSuchDocError, NoSuchVersionError 404, BadLabelError 400,
+// NotAnAncestorError 409, TooManyDocsError 503) are catalogued: http-routes.ts errorAnswer
+// answers them with their own status.
 
 /** Whether any part of the cluster holds the doc; never opens a room. */
 export type DocExists = (docName: string) => Promise<boolean>
@@ -101,12 +84,11 @@ export function historyRoutes(history: HistoryActions, exists: DocExists): Admin
         if (problem) return refuse(400, problem)
         return accept({ doc: doc.input, label: body.value.label })
       },
-      run: ({ doc, label }, response) =>
-        answer(response, async () => {
-          // An unknown doc is a NoSuchDocError from the service, before any room is opened.
-          const meta = await history.checkpoint(doc, { label })
-          sendJson(response, 201, { id: meta.id })
-        }),
+      run: async ({ doc, label }, response) => {
+        // An unknown doc is a NoSuchDocError from the service, before any room is opened.
+        const meta = await history.checkpoint(doc, { label })
+        sendJson(response, 201, { id: meta.id })
+      },
     }),
     defineRoute<VersionTarget & { json: boolean }>({
       method: 'GET',
@@ -136,8 +118,7 @@ export function historyRoutes(history: HistoryActions, exists: DocExists): Admin
       pattern: '/admin/docs/<doc>/versions/<id>/restore',
       summary: 'make the doc’s content the version’s, as a new change → `{restored, backup}`',
       parse: ({ params }) => versionParams(params),
-      run: ({ doc, id }, response) =>
-        answer(response, async () => sendJson(response, 200, await history.restore(doc, id))),
+      run: async ({ doc, id }, response) => sendJson(response, 200, await history.restore(doc, id)),
     }),
     defineRoute<{ doc: string; keep: number | undefined; dryRun: boolean }>({
       method: 'POST',

@@ -3,6 +3,7 @@
  * routes are mounted by the caller (here or on a separate admin port).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { httpStatusOf, YwsError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
 
 export interface HealthSource {
@@ -65,7 +66,8 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 /**
  * The first route that handles the request answers it; resolves false when none did (the
  * caller answers 404, or passes the request on when mounted in another app). A thrown error
- * is reported and answered 500.
+ * is answered by errorAnswer; a 500 (a bug, or a catalogued internal failure) is also
+ * reported, a catalogued 503 (closing, too many docs, Redis away) is an expected condition.
  */
 export function routeRequest(routes: readonly RouteHandler[], onError: (error: unknown) => void) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
@@ -73,12 +75,24 @@ export function routeRequest(routes: readonly RouteHandler[], onError: (error: u
       for (const route of routes) if (await route(request, response)) return true
       return false
     } catch (error) {
-      onError(error)
-      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' })
+      const answer = errorAnswer(error)
+      if (answer.status === 500) onError(error)
+      if (!response.headersSent) sendJson(response, answer.status, answer.body)
       else response.destroy()
       return true
     }
   }
+}
+
+/**
+ * How a route's thrown error is answered: a catalogued error (errors.ts) with its own status
+ * and message (`NoSuchDocError` 404, `DocumentTooLargeError` 413, `TooManyDocsError` 503, ...),
+ * so routes need not map errors themselves; anything else is a 500 that says nothing more
+ * (the message may hold internals; the log has it).
+ */
+export function errorAnswer(error: unknown): { status: number; body: { error: string } } {
+  if (!(error instanceof YwsError)) return { status: 500, body: { error: 'internal error' } }
+  return { status: httpStatusOf(error), body: { error: error.message } }
 }
 
 /** Serves the first route that handles the request; 404 otherwise; 500 on a thrown error. */

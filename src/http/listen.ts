@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { ListenError } from '../errors.js'
 
 /** The names of the settings a listener was configured from, for error messages. */
 export interface ListenSettings {
@@ -43,22 +44,22 @@ export function listenError(
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
     case 'EAI_NONAME':
-      return new Error(`${settings.host} "${host}" does not resolve to an address (${error.code})`, {
+      return new ListenError(`${settings.host} "${host}" does not resolve to an address (${error.code})`, {
         cause: error,
       })
     case 'EADDRNOTAVAIL':
-      return new Error(`${settings.host} "${host}" is not an address of this machine (EADDRNOTAVAIL)`, {
+      return new ListenError(`${settings.host} "${host}" is not an address of this machine (EADDRNOTAVAIL)`, {
         cause: error,
       })
     case 'EADDRINUSE':
-      return new Error(
+      return new ListenError(
         `${settings.port} ${port} on ${settings.host} "${host}" is already in use (EADDRINUSE)`,
         {
           cause: error,
         },
       )
     case 'EACCES':
-      return new Error(`${settings.port} ${port} needs privileges this process lacks (EACCES)`, {
+      return new ListenError(`${settings.port} ${port} needs privileges this process lacks (EACCES)`, {
         cause: error,
       })
     default:

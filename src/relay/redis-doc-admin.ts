@@ -3,7 +3,7 @@
  * created, nothing is followed), delete it under a new deletion generation, and read that
  * generation. See docs/integrations.md ("Deleting a document") for why the generation exists.
  */
-import { CorruptStateError } from '../errors.js'
+import { ClusterUnavailableError, CorruptStateError } from '../errors.js'
 import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
 import type { RawEntry } from './redis-doc-state.js'
@@ -20,7 +20,7 @@ export async function peekDocUpdates(redis: RedisClient, keys: DocKeys): Promise
     .hgetBuffer(keys.snapshot, 'data')
     .xrangeBuffer(keys.stream, '-', '+')
     .exec()
-  if (!replies) throw new Error('MULTI aborted')
+  if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const snapshot = replies[0]![1] as Buffer | null
   const entries = replies[1]![1] as RawEntry[]
@@ -39,7 +39,7 @@ export async function peekDocUpdates(redis: RedisClient, keys: DocKeys): Promise
  */
 export async function deleteDocState(redis: RedisClient, keys: DocKeys): Promise<number> {
   const replies = await redis.multi().incr(keys.generation).del(keys.stream, keys.snapshot).exec()
-  if (!replies) throw new Error('MULTI aborted')
+  if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   return replies[0]![1] as number
 }

@@ -7,7 +7,9 @@
  * is removed that the snapshot does not cover. `writeSnapshotAndTrim` is compare-and-set on
  * lastId so a compactor whose lock expired can never overwrite a newer snapshot.
  */
+
 import { randomBytes } from 'node:crypto'
+import { ClusterUnavailableError } from '../errors.js'
 import { validateUpdate } from '../protocol/messages.js'
 import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
@@ -42,7 +44,7 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
     .xrangeBuffer(keys.stream, '-', '+')
     .get(keys.generation)
     .exec()
-  if (!replies) throw new Error('MULTI aborted')
+  if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const hash = replies[1]![1] as Record<string, Buffer>
   const generation = replies[3]![1] as string | null
@@ -93,7 +95,7 @@ export interface GapProbe {
 /** What a reader needs to decide whether it missed entries (cheap: no payloads). */
 export async function probeDoc(redis: RedisClient, keys: DocKeys): Promise<GapProbe> {
   const replies = await redis.multi().hmget(keys.snapshot, 'epoch', 'trimmed').exists(keys.stream).exec()
-  if (!replies) throw new Error('MULTI aborted')
+  if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const [epoch, trimmed] = replies[0]![1] as (string | null)[]
   return {

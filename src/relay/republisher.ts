@@ -10,7 +10,9 @@
  * `observeGeneration`): a restart without persistence, FLUSHALL, a failover to an empty
  * replica or an eviction all remove it.
  */
+
 import { randomBytes } from 'node:crypto'
+import { ClusterUnavailableError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { InstanceIdentity } from './instance-identity.js'
@@ -149,7 +151,7 @@ export interface GenerationObservation {
 export async function observeGeneration(redis: RedisClient, key: string): Promise<GenerationObservation> {
   const candidate = randomBytes(8).toString('hex')
   const replies = await redis.multi().set(key, candidate, 'NX').get(key).exec()
-  if (!replies) throw new Error('MULTI aborted')
+  if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const value = replies[1]![1] as string
   return { value, created: value === candidate }

@@ -12,6 +12,7 @@
  * append landed; a failed one may or may not have landed, so owners treat it as "Redis may
  * lack this" (a resync pushes the diff: idempotent).
  */
+import { ClusterUnavailableError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { CommandGuard } from './command-guard.js'
@@ -67,7 +68,9 @@ export class PipelineAppender implements AppendStrategy {
     } catch (error) {
       return batch.map(() => asError(error))
     }
-    return batch.map((_, index) => results[index]?.[0] ?? (results[index] ? null : new Error('no reply')))
+    return batch.map(
+      (_, index) => results[index]?.[0] ?? (results[index] ? null : new ClusterUnavailableError('no reply')),
+    )
   }
 }
 
@@ -150,6 +153,7 @@ export class StreamWriter {
   }
 }
 
+/** ioredis rejects with Errors; anything else thrown is wrapped so it can be logged and counted. */
 function asError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new Error(String(reason))
+  return reason instanceof Error ? reason : new ClusterUnavailableError(String(reason))
 }

@@ -22,7 +22,7 @@
  */
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
-import { DocumentTooLargeError } from '../errors.js'
+import { DocumentTooLargeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
@@ -202,7 +202,7 @@ export class Room implements RelaySink {
         { conn: connection.id, updateBytes: update.byteLength, limit: this.deps.maxDocBytes },
         'update refused: document would exceed MAX_DOC_BYTES',
       )
-      connection.close('documentTooLarge')
+      connection.close(ErrorCodes.YWS_ERR_DOC_TOO_LARGE.close)
       return
     }
     if (this.goesOffLoop(update.byteLength)) {
@@ -290,7 +290,7 @@ export class Room implements RelaySink {
   private refuse(connection: RoomConnection, error: unknown): void {
     this.logger.warn({ conn: connection.id, err: error }, 'update failed to apply')
     this.deps.metrics.rejectedInputs.inc({ reason: 'apply-failed' })
-    connection.close('protocolError')
+    connection.close(ErrorCodes.YWS_ERR_BAD_UPDATE.close)
   }
 
   /** Resolves once the updates on their way through the worker are fanned out (before an unload). */

@@ -16,8 +16,10 @@
  *   have seq > N and stay in the log. No re-read merge and no double verification: the state
  *   is Yjs's own encoding of a doc that integrated every one of those entries.
  */
+
 import * as Y from 'yjs'
 import { assertDocName } from '../doc-name.js'
+import { ReadOnlyStoreError } from '../errors.js'
 import { WorkerPool } from '../workers/worker-pool.js'
 import type {
   CompactionOptions,
@@ -349,7 +351,7 @@ export class BaseDocStore implements DocStore {
   }
 
   protected assertWritable(): void {
-    if (this.readOnly) throw new Error('store was opened read-only')
+    if (this.readOnly) throw new ReadOnlyStoreError('store was opened read-only')
   }
 }
 

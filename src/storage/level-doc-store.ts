@@ -68,7 +68,7 @@ export class LevelDocStore extends BaseDocStore {
    * synced to disk before they resolve: callers use it for state that must survive a crash.
    */
   sideTable(table: string): SideTable {
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(table)) throw new Error(`bad side table name "${table}"`)
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(table)) throw new TypeError(`bad side table name "${table}"`)
     const prefix = `x${SEP}${table}${SEP}`
     const writable = () => {
       this.assertOpen()

@@ -7,7 +7,7 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
-import { StoreAccessError, StoreLockedError } from '../errors.js'
+import { StoreAccessError, StoreLockedError, StoreOpenError } from '../errors.js'
 
 /** Lock held elsewhere / permission denied: catalogued in errors.ts (CLI exit codes 3 and 4). */
 export { StoreAccessError, StoreLockedError }
@@ -37,7 +37,7 @@ export function storeOpenError(location: string, error: unknown, what = 'DATA_DI
       `permission denied (EACCES) on ${what} ${location}: this user${uid} cannot read and write it: ${detail}`,
     )
   }
-  return new Error(
+  return new StoreOpenError(
     `cannot open LevelDB at ${what} ${location}: ${detail}${cause.code ? ` (${cause.code})` : ''}`,
   )
 }
@@ -56,7 +56,9 @@ export async function ensureStoreDirectory(location: string, what = 'DATA_DIR'):
     if (kind === 'directory') break
     if (kind === 'other') {
       const which = dir === resolve(location) ? 'it' : `its parent ${dir}`
-      throw new Error(`cannot open LevelDB at ${what} ${location}: ${which} exists and is not a directory`)
+      throw new StoreOpenError(
+        `cannot open LevelDB at ${what} ${location}: ${which} exists and is not a directory`,
+      )
     }
     missing.unshift(dir)
     if (dirname(dir) === dir) break
@@ -69,7 +71,7 @@ export async function ensureStoreDirectory(location: string, what = 'DATA_DIR'):
       // Created meanwhile by someone else: fine if it is a directory (checked on the next turn).
       if (code === 'EEXIST' && (await pathKind(dir, location, what)) === 'directory') continue
       if (code === 'EACCES' || code === 'EPERM') throw storeOpenError(location, error, what)
-      throw new Error(
+      throw new StoreOpenError(
         `cannot open LevelDB at ${what} ${location}: mkdir ${dir} failed (${code ?? describe(error)}); ` +
           'choose a directory on a writable file system',
       )
@@ -89,7 +91,7 @@ async function pathKind(
     // ENOTDIR: some parent is a file; the walk up finds and names it.
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing'
     if (code === 'EACCES' || code === 'EPERM') throw storeOpenError(location, error, what)
-    throw new Error(
+    throw new StoreOpenError(
       `cannot open LevelDB at ${what} ${location}: stat ${dir} failed (${code ?? describe(error)})`,
     )
   }

@@ -3,8 +3,10 @@
  * enforces its rate limit and send budget, and closes it with a meaningful code. A problem
  * with one connection closes that connection only.
  */
+
 import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
+import { closeCodeOf } from '../errors.js'
 import type { HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -133,10 +135,11 @@ export class Connection implements RoomConnection {
       (item) => ('task' in item ? item.task() : this.process(item.bytes, item.isBinary)),
       bounds.hardMaxBytes,
       (error) => {
-        // A bug or an unexpected failure: this connection goes, the room stays.
+        // A bug or an unexpected failure: this connection goes, the room stays. A catalogued
+        // error closes with its own code (YWS_ERR_CLOSED: 1012), anything else with 1011.
         this.logger.error({ err: error }, 'message handling failed')
         this.metrics.rejectedInputs.inc({ reason: 'handler-error' })
-        this.close('internalError')
+        this.close(closeCodeOf(error))
       },
       {
         pauseAboveBytes: bounds.pauseAboveBytes,

@@ -4,10 +4,12 @@
  * room is loaded — so the first sync message is only sent from a complete document — and
  * the socket is handed to a Connection. Also runs the heartbeat over all connections.
  */
+
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { docNameFromPath, docNameProblem, NOT_PERCENT_ENCODING } from '../doc-name.js'
+import { ErrorCodes } from '../errors.js'
 import { type HookRunner, refusalStatus } from '../hook-runner.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -198,13 +200,16 @@ export class WsGateway {
     try {
       room = await registry.acquire(docName)
     } catch (error) {
+      // Statuses from the catalogue: any other load failure is YWS_ERR_DOC_UNAVAILABLE, whatever
+      // the hook or the store threw (its own status would tell the client the wrong story).
       if (error instanceof TooManyDocsError) {
         metrics.upgradesRejected.inc({ reason: 'max-docs' })
-        return refuse(socket, 503, 'too many open documents', { 'Retry-After': '5' })
+        return refuse(socket, error.status, 'too many open documents', { 'Retry-After': '5' })
       }
       metrics.upgradesRejected.inc({ reason: 'load-failed' })
       this.options.logger.error({ doc: docName, err: error }, 'document failed to load')
-      return refuse(socket, 503, 'document unavailable', { 'Retry-After': '5' })
+      const unavailable = ErrorCodes.YWS_ERR_DOC_UNAVAILABLE
+      return refuse(socket, unavailable.status, unavailable.message, { 'Retry-After': '5' })
     }
     if (room.connectionCount >= this.options.maxConnectionsPerDoc) {
       registry.release(room)

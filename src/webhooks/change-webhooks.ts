@@ -10,7 +10,9 @@
  * Exactly one event per doc and window across the cluster comes from the board's atomic
  * claim; at-least-once delivery from the outbox (an entry leaves it only after a 2xx).
  */
+
 import type { Config } from '../config/config.js'
+import { ConfigError } from '../errors.js'
 import type { ChangeOrigin, Hooks, HookUser } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import type { RedisClient } from '../relay/redis-client.js'
@@ -63,7 +65,7 @@ export class ChangeWebhooks {
   constructor(private readonly deps: ChangeWebhooksDeps) {
     const { config } = deps
     if (!config.webhookUrls || !config.webhookSecret)
-      throw new Error('change webhooks need WEBHOOK_URL and WEBHOOK_SECRET')
+      throw new ConfigError('change webhooks need WEBHOOK_URL and WEBHOOK_SECRET')
     this.urls = config.webhookUrls
     this.logger = deps.logger.child({ component: 'webhooks' })
     this.metrics = deps.metrics

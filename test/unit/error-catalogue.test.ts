@@ -4,11 +4,17 @@ import { ExitCode } from '../../src/cli/exit-codes.js'
 import * as errors from '../../src/errors.js'
 import {
   AuthenticationError,
+  closeCodeOf,
+  DocumentTooLargeError,
   ErrorCodes,
+  httpStatusOf,
+  NoSuchDocError,
+  NotAnAncestorError,
   StoreLockedError,
   TooManyDocsError,
   YwsError,
 } from '../../src/errors.js'
+import { errorAnswer } from '../../src/http/http-routes.js'
 import * as library from '../../src/index.js'
 import { CloseCode } from '../../src/protocol/close-codes.js'
 
@@ -103,11 +109,50 @@ describe('the error catalogue', () => {
       'StoreLockedError',
       'StoreAccessError',
       'CorruptStateError',
+      'StoreOpenError',
+      'ListenError',
       'NoSuchDocError',
       'NoSuchVersionError',
       'BadLabelError',
     ] as const) {
       expect(exportsOf(library)[name]).toBe(exportsOf(errors)[name])
     }
+  })
+})
+
+describe('one mapping from errors to statuses and close codes', () => {
+  it('a catalogued error answers with its own status and message; anything else is a bare 500', () => {
+    expect(errorAnswer(new NoSuchDocError('no document x'))).toEqual({
+      status: 404,
+      body: { error: 'no document x' },
+    })
+    expect(errorAnswer(new NotAnAncestorError('v1 is not a past state of x')).status).toBe(409)
+    expect(errorAnswer(new TooManyDocsError('MAX_OPEN_DOCS (2) reached')).status).toBe(503)
+    expect(errorAnswer(new Error('ECONNRESET at 10.0.0.3'))).toEqual({
+      status: 500,
+      body: { error: 'internal error' },
+    })
+    expect(httpStatusOf('thrown string')).toBe(500)
+  })
+
+  it('a catalogued error closes a connection with its own code, anything else with internalError', () => {
+    expect(closeCodeOf(new YwsError('YWS_ERR_CLOSED'))).toBe('serviceRestart')
+    expect(closeCodeOf(new DocumentTooLargeError('too big'))).toBe('documentTooLarge')
+    expect(closeCodeOf(new NoSuchDocError('gone'))).toBe('internalError')
+    expect(closeCodeOf(new TypeError('bug'))).toBe('internalError')
+  })
+
+  it('src/ throws no uncatalogued Error', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const hits = execFileSync('git', ['grep', '-n', 'new Error(', '--', 'src/'], {
+      cwd: new URL('../..', import.meta.url),
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean)
+      // doc-holder.ts and workers/: internal assertions and worker replies in modules another
+      // change owns (issue 16 work), left to it. testing/: helpers, never thrown at a user.
+      .filter((line) => !/^src\/(room\/doc-holder\.ts|workers\/|testing\/)/.test(line))
+    expect(hits).toEqual([])
   })
 })
