@@ -12,7 +12,9 @@
  * Requests are answered in the order posted (see big-doc-protocol.ts). If the thread dies,
  * every outstanding request rejects, `generation` moves on, and the next request starts a
  * new thread: sessions of the old generation must open their doc again (they keep what
- * they need on the main thread to do so). Started on first use; `close()` is idempotent.
+ * they need on the main thread to do so). Started on first use; it exits once it has held
+ * no doc and had nothing to answer for `idleMs` (as the pool's threads do: a thread that
+ * held a big doc keeps its grown heap); `shutdown()` is idempotent.
  */
 import { Worker } from 'node:worker_threads'
 import { YwsError } from '../errors.js'
@@ -30,8 +32,19 @@ export class BigDocHost {
   private worker: Worker | undefined
   private nextId = 1
   private readonly waiting = new Map<number, Waiter>()
+  /** Docs open in the current thread. */
+  private readonly docs = new Set<string>()
+  private idleTimer: NodeJS.Timeout | undefined
   private closing: Promise<void> | undefined
   private generationCounter = 0
+
+  /** @param idleMs how long, in ms, the thread lives holding no doc before it exits (the pool's). */
+  constructor(private readonly idleMs: number) {}
+
+  /** Whether a thread is running now. */
+  get running(): boolean {
+    return this.worker !== undefined
+  }
 
   /** Bumped each time a thread starts: a session opened in an older one must open again. */
   get generation(): number {
@@ -41,12 +54,17 @@ export class BigDocHost {
 
   /** Builds doc `key` in the worker from `updates`; resolves with its state vector. */
   open(key: string, updates: readonly Uint8Array[]): Promise<Uint8Array> {
-    return this.request<Uint8Array>((id) => ({ op: 'open', id, key, updates }))
+    const opened = this.request<Uint8Array>((id) => ({ op: 'open', id, key, updates }))
+    this.docs.add(key)
+    return opened
   }
 
   /** Drops doc `key` from the worker (after every request posted before). */
   close(key: string): void {
-    if (this.worker) this.post({ op: 'close', key })
+    if (!this.worker) return
+    this.post({ op: 'close', key })
+    this.docs.delete(key)
+    this.idleCheck()
   }
 
   /** Applies a validated update to doc `key`. Rejects only when the worker failed. */
@@ -69,6 +87,7 @@ export class BigDocHost {
     this.closing ??= (async () => {
       const worker = this.worker
       this.worker = undefined
+      clearTimeout(this.idleTimer)
       this.failAll('the big-doc worker is closed')
       await worker?.terminate()
     })()
@@ -92,6 +111,8 @@ export class BigDocHost {
 
   private post(request: BigDocRequest): void {
     if (this.closing) throw new YwsError('YWS_ERR_CLOSED', 'the big-doc worker is closed')
+    clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
     const worker = this.worker ?? this.start()
     worker.postMessage(request)
   }
@@ -113,6 +134,7 @@ export class BigDocHost {
     const gone = (why: string) => {
       if (this.worker !== worker) return
       this.worker = undefined
+      this.docs.clear()
       this.failAll(why)
     }
     worker.on('error', (error) => gone(`the big-doc worker failed: ${String(error)}`))
@@ -125,9 +147,25 @@ export class BigDocHost {
     const waiter = this.waiting.get(reply.id)
     if (!waiter) return
     this.waiting.delete(reply.id)
-    if (this.waiting.size === 0) this.worker?.unref()
+    if (this.waiting.size === 0) {
+      this.worker?.unref()
+      this.idleCheck()
+    }
     if (reply.ok) waiter.resolve(reply.value)
     else waiter.reject(new Error(reply.error))
+  }
+
+  /** Holding no doc and awaiting nothing: the thread exits after `idleMs` unless used again. */
+  private idleCheck(): void {
+    if (!this.worker || this.docs.size > 0 || this.waiting.size > 0 || this.idleTimer) return
+    const worker = this.worker
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined
+      if (this.worker !== worker || this.docs.size > 0 || this.waiting.size > 0) return
+      this.worker = undefined
+      void worker.terminate()
+    }, this.idleMs)
+    this.idleTimer.unref()
   }
 
   private failAll(why: string): void {

@@ -46,9 +46,10 @@ export class WorkerPool {
   private closed: Promise<void> | undefined
   /**
    * The one thread that holds big documents' Y.Docs (big-doc-host.ts): stateful, so it is
-   * not one of the pool's interchangeable threads. Started on first use.
+   * not one of the pool's interchangeable threads. Started on first use, gone once it held
+   * no doc for `idleTimeoutMs`.
    */
-  readonly bigDocs = new BigDocHost()
+  readonly bigDocs: BigDocHost
 
   /**
    * @param threads threads at most; each busy one is its own V8 isolate.
@@ -57,7 +58,9 @@ export class WorkerPool {
   constructor(
     private readonly threads = 1,
     private readonly idleTimeoutMs = IDLE_THREAD_TIMEOUT_MS,
-  ) {}
+  ) {
+    this.bigDocs = new BigDocHost(idleTimeoutMs)
+  }
 
   /** Threads running now (0 before first use and once idle ones have exited). */
   get threadCount(): number {
