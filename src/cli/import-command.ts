@@ -5,7 +5,8 @@
  * both cases: memory holds about one doc at a time.
  */
 import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { open, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import type { ReadableStream } from 'node:stream/web'
 import { offlineAdapters } from '../adapters.js'
@@ -56,16 +57,23 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
     return ExitCode.failure
   }
   const source = { failure: undefined as SourceReadError | undefined }
+  const dirTarget: DirTarget = { fresh: false }
+  // A new directory is all or nothing (importDir): say so instead of counting what was lost.
+  const before = (imported: unknown) =>
+    dirTarget.fresh && args.target.kind === 'dir'
+      ? `nothing was written to ${args.target.dataDir} (it did not exist; run again once the input is fixed)`
+      : `${String(imported)} docs were imported before it`
   try {
     const lines = sourceLines(args, tally, (reason) => skipped.push(reason), context.signal, source)
-    if (args.target.kind === 'dir') await importDir(args.target.dataDir, lines, tally)
-    else await importUrl(args.target, lines, tally)
+    if (args.target.kind === 'dir') {
+      await importDir(args.target.dataDir, lines, tally, dirTarget, () => !context.signal.aborted)
+    } else await importUrl(args.target, lines, tally)
   } catch (caught) {
     // Online, a read error of the source surfaces as the request's failure ("cannot reach").
     const error = source.failure ?? caught
     if (error instanceof ImportStoppedError) {
       context.stderr.write(
-        `import: stopped at line ${error.line}: ${error.reason}; ${error.imported} docs were imported before it\n`,
+        `import: stopped at line ${error.line}: ${error.reason}; ${before(error.imported)}\n`,
       )
       return ExitCode.failure
     }
@@ -80,6 +88,10 @@ async function runImport(args: ImportArgs, context: CliContext): Promise<number>
     return exitCodeOf(error)
   }
   for (const reason of skipped) context.stderr.write(`import: skipped ${reason}\n`)
+  if (context.signal.aborted && dirTarget.fresh) {
+    context.stderr.write(`import: interrupted; ${before(tally.docs)}\n`)
+    return ExitCode.interrupted
+  }
   context.stdout.write(`${summary('imported', tally, (performance.now() - started) / 1000)}\n`)
   return context.signal.aborted ? ExitCode.interrupted : ExitCode.ok
 }
@@ -150,14 +162,35 @@ async function* counted(
   }
 }
 
+/** What an offline import did to its target, for the error message. */
+interface DirTarget {
+  /** The directory did not exist: the import built it aside and created nothing on failure. */
+  fresh: boolean
+}
+
+/**
+ * Imports into DIR. An existing DIR is merged into in place: a failure midway keeps the docs
+ * before it (as online; the message counts them, and importing again is harmless: Yjs updates
+ * merge). A DIR that does not exist is built in a staging directory beside it and renamed
+ * into place only once every line was imported (and not interrupted): a failure midway
+ * removes the staging directory and any parent the import created, so nothing is left that
+ * looks like a restored instance but holds half of the backup.
+ */
 async function importDir(
   dataDir: string,
   lines: AsyncIterable<Buffer | string>,
   tally: Tally,
+  target: DirTarget,
+  complete: () => boolean,
 ): Promise<void> {
+  const location = resolve(dataDir)
+  target.fresh = !(await exists(location))
+  const missingParents = target.fresh ? await missingAncestors(dirname(location)) : []
+  const staging = join(dirname(location), `.${basename(location)}.importing-${process.pid}`)
   // Automatic compaction stays on: a big import leaves snapshots, not thousands of log entries.
-  const adapters = offlineAdapters(dataDir, { readOnly: false, autoCompact: true })
+  const adapters = offlineAdapters(target.fresh ? staging : location, { readOnly: false, autoCompact: true })
   const { store } = adapters
+  let done = false
   try {
     await store.open()
     // No Redis is reached from here: each doc is marked owed, so the instance publishes it to
@@ -175,8 +208,46 @@ async function importDir(
         await store.append(doc.name, doc.update)
       },
     })
+    done = complete()
   } finally {
     await adapters.close()
+    if (target.fresh) {
+      if (done) await rename(staging, location)
+      else await removeCreated(staging, missingParents)
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw error
+  }
+}
+
+/** `dir` and its ancestors that do not exist yet, deepest first. */
+async function missingAncestors(dir: string): Promise<string[]> {
+  const missing: string[] = []
+  for (let at = dir; !(await exists(at)); at = dirname(at)) {
+    missing.push(at)
+    if (dirname(at) === at) break
+  }
+  return missing
+}
+
+/** Removes a failed import's staging directory, then the parents it created (only if empty). */
+async function removeCreated(staging: string, parents: readonly string[]): Promise<void> {
+  await rm(staging, { recursive: true, force: true })
+  for (const parent of parents) {
+    try {
+      await rmdir(parent)
+    } catch {
+      // Not empty (something else wrote there meanwhile) or already gone: leave it.
+      break
+    }
   }
 }
 

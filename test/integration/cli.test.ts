@@ -5,7 +5,7 @@
  * (each child process costs 2-4 s of tsx start-up on a loaded machine).
  */
 import { existsSync } from 'node:fs'
-import { mkdir, readdir } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { decodeJwt } from 'jose'
@@ -161,6 +161,39 @@ describe('export and import: a bad path is one clear line, and nothing is create
       `import: cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'`,
     ])
     expect(existsSync(dataDir)).toBe(false)
+  })
+
+  it('offline import that fails midway creates nothing: no data directory, no parent, no staging dir', async () => {
+    const root = await tempDir('yws-cli-in-')
+    const dataDir = join(root, 'new-parent', 'data')
+    const update = Buffer.from(Y.encodeStateAsUpdate(new Y.Doc({ gc: false }))).toString('base64')
+    const input = join(root, 'half.ndjson')
+    await writeFile(input, `${JSON.stringify({ name: 'first', update })}\n{oops\n`)
+    const run = await inProcess(['import', '--data-dir', dataDir, '--in', input])
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr).toMatch(/line 2: not valid JSON.*nothing was written to/)
+    expect(await readdir(root)).toEqual(['half.ndjson'])
+  })
+
+  it('offline import that fails midway into an existing directory keeps the docs before the bad line, and says so', async () => {
+    const root = await tempDir('yws-cli-in-')
+    const dataDir = join(root, 'data')
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'kept')
+    const line = (name: string) =>
+      JSON.stringify({ name, update: Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64') })
+    await writeFile(join(root, 'ok.ndjson'), `${line('before')}\n`)
+    expect((await inProcess(['import', '--data-dir', dataDir, '--in', join(root, 'ok.ndjson')])).code).toBe(0)
+    await writeFile(join(root, 'half.ndjson'), `${line('merged')}\n{oops\n`)
+    const run = await inProcess(['import', '--data-dir', dataDir, '--in', join(root, 'half.ndjson')])
+    expect(run.code).toBe(ExitCode.failure)
+    expect(run.stderr).toMatch(/line 2: not valid JSON; 1 docs were imported before it/)
+    const adapters = offlineAdapters(dataDir, { readOnly: true })
+    await adapters.store.open()
+    const names: string[] = []
+    for await (const stats of adapters.store.listDocs()) names.push(stats.docName)
+    await adapters.close()
+    expect(names).toEqual(['before', 'merged'])
   })
 
   it('import --in a missing file or a directory through --url blames the file, not the instance', async () => {
