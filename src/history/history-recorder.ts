@@ -116,6 +116,11 @@ export class HistoryRecorder {
     return this.pending.size
   }
 
+  /** Docs whose checkpoint is due and waits for the one running (or for its macrotask). */
+  get dueDocs(): number {
+    return this.due.size
+  }
+
   close(): void {
     this.closed = true
     for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer)

@@ -16,6 +16,13 @@ import { startWebhookReceiver, webhookMetric, webhookSecret } from '../helpers/w
 const secret = webhookSecret()
 let instances = 0
 
+/**
+ * For the tests that spawn servers: each child starts node with tsx, 8-15 s at a load of 20
+ * on the 2-core box, so two of them and a restart overran vitest's 30 s although every wait
+ * inside is for an event (a delivery, an empty board). The bound is for a hung test only.
+ */
+const SPAWNING = { timeout: 120_000 }
+
 const editor = async (url: string, doc: string, sub: string) =>
   connectSynced(url, doc, { params: { token: await signToken({ sub, docs: ['*'] }) } })
 
@@ -87,59 +94,69 @@ describe('a two-instance cluster', () => {
     expect(claimed[0]! + claimed[1]!).toBe(docs.length)
   })
 
-  it('an instance killed (SIGKILL) mid-window: the survivor delivers its changes, once', async () => {
-    const prefix = uniquePrefix()
-    const receiver = await startWebhookReceiver(secret)
-    const env = (id: string) => ({
-      REDIS_URL: SHARED_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      INSTANCE_ID: id,
-      AUTH_SECRET: TEST_SECRET,
-      WEBHOOK_URL: receiver.url,
-      WEBHOOK_SECRET: secret,
-      WEBHOOK_DEBOUNCE_MS: '1500',
-      WEBHOOK_MAX_WAIT_MS: '5000',
-    })
-    const victim = await spawnServer({ ...env('victim'), DATA_DIR: await tempDir('yws-wh-victim-') })
-    const survivor = await spawnServer({ ...env('survivor'), DATA_DIR: await tempDir('yws-wh-survivor-') })
-    const alice = await editor(victim.url, 'shared', 'alice')
-    const bob = await editor(survivor.url, 'shared', 'bob')
-    alice.text.insert(0, 'a')
-    bob.text.insert(0, 'b')
-    await waitForConvergence([alice.doc, bob.doc])
-    // Both changes are recorded in Redis (the window names both users) before the kill.
-    const redis = new Redis(SHARED_REDIS_URL)
-    const winKey = `${prefix}:{wh}:win:${Buffer.from('shared').toString('base64url')}`
-    await waitFor(
-      async () =>
-        (await redis.hexists(winKey, 'u:alice')) === 1 && (await redis.hexists(winKey, 'u:bob')) === 1,
-      {
-        what: 'both changes recorded',
-      },
-    )
-    redis.disconnect()
-    alice.destroy()
-    expect(await victim.kill('SIGKILL')).toBe('SIGKILL')
-    await waitFor(() => receiver.deliveries.length === 1, { what: 'the survivor’s delivery' })
-    await waitFor(async () => boardEmpty(prefix), { what: 'the board to empty' })
-    // The survivor's outbox is empty too: nothing else is on its way.
-    await waitFor(
-      async () =>
-        /^yws_webhook_outbox_size\{[^}]*\} 0$/m.test(
-          await (await fetch(`${survivor.httpUrl}/metrics`)).text(),
-        ),
-      {
-        what: 'the survivor’s outbox to empty',
-      },
-    )
-    expect(receiver.deliveries).toHaveLength(1)
-    expect(receiver.deliveries[0]!.body.data.users).toEqual(['alice', 'bob'])
-    expect(receiver.deliveries[0]!.verified).toBe(true)
-  })
+  it(
+    'an instance killed (SIGKILL) mid-window: the survivor delivers its changes, once',
+    SPAWNING,
+    async () => {
+      const prefix = uniquePrefix()
+      const receiver = await startWebhookReceiver(secret)
+      const env = (id: string) => ({
+        REDIS_URL: SHARED_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        INSTANCE_ID: id,
+        AUTH_SECRET: TEST_SECRET,
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET: secret,
+        WEBHOOK_DEBOUNCE_MS: '1500',
+        WEBHOOK_MAX_WAIT_MS: '5000',
+      })
+      // Started together: the two start-ups are most of this test's time.
+      const [victim, survivor] = await Promise.all([
+        tempDir('yws-wh-victim-').then((dir) => spawnServer({ ...env('victim'), DATA_DIR: dir })),
+        tempDir('yws-wh-survivor-').then((dir) => spawnServer({ ...env('survivor'), DATA_DIR: dir })),
+      ])
+      const alice = await editor(victim.url, 'shared', 'alice')
+      const bob = await editor(survivor.url, 'shared', 'bob')
+      alice.text.insert(0, 'a')
+      bob.text.insert(0, 'b')
+      await waitForConvergence([alice.doc, bob.doc])
+      // Both changes are recorded in Redis (the window names both users) before the kill.
+      const redis = new Redis(SHARED_REDIS_URL)
+      const winKey = `${prefix}:{wh}:win:${Buffer.from('shared').toString('base64url')}`
+      await waitFor(
+        async () =>
+          (await redis.hexists(winKey, 'u:alice')) === 1 && (await redis.hexists(winKey, 'u:bob')) === 1,
+        {
+          what: 'both changes recorded',
+        },
+      )
+      redis.disconnect()
+      alice.destroy()
+      expect(await victim.kill('SIGKILL')).toBe('SIGKILL')
+      await waitFor(() => receiver.deliveries.length === 1, {
+        what: 'the survivor’s delivery',
+        timeoutMs: 60_000,
+      })
+      await waitFor(async () => boardEmpty(prefix), { what: 'the board to empty' })
+      // The survivor's outbox is empty too: nothing else is on its way.
+      await waitFor(
+        async () =>
+          /^yws_webhook_outbox_size\{[^}]*\} 0$/m.test(
+            await (await fetch(`${survivor.httpUrl}/metrics`)).text(),
+          ),
+        {
+          what: 'the survivor’s outbox to empty',
+        },
+      )
+      expect(receiver.deliveries).toHaveLength(1)
+      expect(receiver.deliveries[0]!.body.data.users).toEqual(['alice', 'bob'])
+      expect(receiver.deliveries[0]!.verified).toBe(true)
+    },
+  )
 })
 
 describe('a crash mid-delivery', () => {
-  it('the event is delivered again after the restart, with the same webhook-id', async () => {
+  it('the event is delivered again after the restart, with the same webhook-id', SPAWNING, async () => {
     const receiver = await startWebhookReceiver(secret)
     receiver.answerNext('hang')
     const env = {
@@ -158,7 +175,10 @@ describe('a crash mid-delivery', () => {
     alice.destroy()
     expect(await first.kill('SIGKILL')).toBe('SIGKILL')
     await spawnServer(env)
-    await waitFor(() => receiver.accepted.length === 1, { what: 'the delivery after the restart' })
+    await waitFor(() => receiver.accepted.length === 1, {
+      what: 'the delivery after the restart',
+      timeoutMs: 60_000,
+    })
     expect(receiver.deliveries).toHaveLength(2)
     expect(receiver.deliveries[1]!.id).toBe(receiver.deliveries[0]!.id)
     expect(receiver.deliveries[1]!.body).toEqual(receiver.deliveries[0]!.body)

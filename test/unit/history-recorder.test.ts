@@ -48,7 +48,7 @@ describe('HistoryRecorder', () => {
       await waitFor(() => taken.length === 1)
       // 'second' comes due while 'first' runs, then is checkpointed on demand.
       recorder.noteChange('second', client)
-      await waitFor(() => (recorder as unknown as { due: Map<string, unknown> }).due.size === 1)
+      await waitFor(() => recorder.dueDocs === 1)
       expect(recorder.take('second')).toEqual(['anonymous'])
       release()
       recorder.noteChange('third', client)
