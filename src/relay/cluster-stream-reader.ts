@@ -19,10 +19,12 @@
  * subscription would be lost; the read after the subscription finds its entry). At most one
  * XREAD per stream is in flight, so entries are delivered once and in order.
  */
+
 import type { Cluster } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import type { RawEntry } from './redis-doc-state.js'
 import { notifyChannel } from './redis-keys.js'
+import { StallWatch } from './stall-watch.js'
 import type { EntryHandler, FollowerHooks, StreamFollower } from './stream-follower.js'
 
 interface Follow {
@@ -54,7 +56,7 @@ export class ClusterStreamReader implements StreamFollower {
   private readonly readAgain = new Set<string>()
   private readScheduled = false
   private sweepTimer: NodeJS.Timeout | undefined
-  private lastSweep = 0
+  private stalls: StallWatch | undefined
   private needsRecovery = false
   private recovering = false
   private closed = false
@@ -68,7 +70,7 @@ export class ClusterStreamReader implements StreamFollower {
     if (this.sweepTimer || this.closed) return
     this.cluster.on('smessage', this.onBell)
     this.cluster.on('close', this.onConnectionLost)
-    this.lastSweep = performance.now()
+    this.stalls = new StallWatch(this.options.stallMs, performance.now())
     this.sweepTimer = setInterval(() => this.sweep(), this.options.sweepMs)
   }
 
@@ -172,9 +174,8 @@ export class ClusterStreamReader implements StreamFollower {
   }
 
   private sweep(): void {
-    const now = performance.now()
-    if (now - this.lastSweep > this.options.stallMs) this.options.onStall()
-    this.lastSweep = now
+    const stall = this.stalls?.turn(performance.now())
+    if (stall) this.options.onStall(stall)
     if (this.needsRecovery) {
       void this.recover()
       return

@@ -87,8 +87,9 @@ export class RedisStreamRelay implements Relay {
     this.follower = options.topology.createFollower({
       hooks: {
         onReconnected: () => this.recoverAll('reconnect'),
-        onStall: () => {
-          this.logger.warn('relay reader stalled; checking every room for gaps')
+        onStall: (turn) => {
+          // Checked every late turn; said once per stall (with trimMarginMs 0 every turn is late).
+          if (turn === 'began') this.logger.warn('relay reader stalled; checking every room for gaps')
           this.recoverInBackground('stall')
         },
         onError: (error) => this.redisError('xread', error),

@@ -23,7 +23,10 @@ export interface StreamFollower {
 export interface FollowerHooks {
   /** The follower lost Redis and is back: the owner checks its rooms for gaps first. */
   readonly onReconnected: () => Promise<void>
-  /** Reading fell so far behind (an event-loop stall) that trims may have outrun it. */
-  readonly onStall: () => void
+  /**
+   * Reading fell so far behind (an event-loop stall) that trims may have outrun it: called for
+   * every late turn, `began` for the first of a stall (stall-watch.ts), `continues` after.
+   */
+  readonly onStall: (turn: 'began' | 'continues') => void
   readonly onError: (error: unknown) => void
 }

@@ -11,11 +11,13 @@
  * stays short (1 s): callers do their own catch-up read first, so nothing waits on that.
  * A handler failing affects only its own stream: the error is reported and the loop goes on.
  */
+
 import type { Redis } from 'ioredis'
 import type { Logger } from '../observability/logger.js'
 import { ConnectionLostError } from './command-guard.js'
 import { DeadlineError, withDeadline } from './deadline.js'
 import type { RawEntry } from './redis-doc-state.js'
+import { StallWatch } from './stall-watch.js'
 import type { EntryHandler, FollowerHooks, StreamFollower } from './stream-follower.js'
 
 interface Follow {
@@ -96,11 +98,11 @@ export class StreamReader implements StreamFollower {
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
-    let lastTurn = performance.now()
+    const stalls = new StallWatch(this.options.stallMs, performance.now())
     while (!signal.aborted) {
       if (this.needsRecovery || this.reader.status !== 'ready') {
         if (!(await this.recover(signal))) continue
-        lastTurn = performance.now()
+        stalls.restart(performance.now())
       }
       if (this.follows.size === 0) {
         await new Promise<void>((resolve) => {
@@ -156,9 +158,8 @@ export class StreamReader implements StreamFollower {
         this.blocked = false
         this.abortRead = undefined
       }
-      const now = performance.now()
-      if (now - lastTurn > this.options.stallMs) this.options.onStall()
-      lastTurn = now
+      const stall = stalls.turn(performance.now())
+      if (stall) this.options.onStall(stall)
       for (const [keyBuffer, entries] of reply ?? []) {
         const key = keyBuffer.toString()
         const index = keys.indexOf(key)
