@@ -15,7 +15,10 @@ import { exportCommand } from '../../src/cli/export-command.js'
 import { importCommand } from '../../src/cli/import-command.js'
 import { docJsonView } from '../../src/document/shared-types.js'
 import { LevelDocStore } from '../../src/storage/level-doc-store.js'
+import { newServerDoc } from '../../src/storage/server-doc.js'
+import { readYLeveldb } from '../../src/storage/y-leveldb-reader.js'
 import { connectSynced } from '../helpers/clients.js'
+import { concurrentFormatting } from '../helpers/formatting.js'
 import { httpRequest } from '../helpers/http.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -242,6 +245,25 @@ describe('export and import subcommands', () => {
     expect(stopped.stderr).toMatch(/line 2: not valid JSON.*1 docs were imported before it/)
     const usage = await runCommand(importCommand, ['--in', file])
     expect(usage.code).toBe(2)
+  })
+
+  it('import --from-y-leveldb adds no formatting deletes of its own (7cadfb0): exactly what was stored', async () => {
+    const sourceDir = await tempDir('yws-yleveldb-')
+    const persistence = new LeveldbPersistence(sourceDir)
+    const updates = concurrentFormatting()
+    for (const update of updates) await persistence.storeUpdate('formatted', update)
+    await persistence.destroy()
+    const migrated = []
+    for await (const doc of readYLeveldb(sourceDir)) migrated.push(doc)
+    expect(migrated.map((doc) => doc.name)).toEqual(['formatted'])
+    // The union of the stored updates, structs and deletes, and nothing else: a plain Y.Doc
+    // merging them would add the deletes of Yjs's formatting cleanup (same state vector, since
+    // deletes add no clock, but a bigger delete set).
+    const union = newServerDoc({ gc: false })
+    for (const update of updates) Y.applyUpdate(union, update)
+    expect(Y.decodeUpdate(migrated[0]!.update).ds).toEqual(Y.decodeUpdate(Y.encodeStateAsUpdate(union)).ds)
+    expect(Y.encodeStateVectorFromUpdate(migrated[0]!.update)).toEqual(Y.encodeStateVector(union))
+    union.destroy()
   })
 
   it('import --from-y-leveldb migrates a store written by y-leveldb', async () => {
