@@ -43,6 +43,10 @@ export interface Config {
   readonly redisUrl: string | undefined
   /** Seeds of a Redis Cluster (`host:port`), used instead of redisUrl. */
   readonly redisClusterNodes: readonly HostPort[] | undefined
+  /**
+   * This instance's name in logs, metrics and Redis entries: 1–64 of `A-Za-z0-9._-`. Default
+   * `<host name>-<8 random hex>`, new at every start; a label, not an identity (need not be unique).
+   */
   readonly instanceId: string
   readonly authSecret: string | undefined
   /** An identity provider's JWK set (RS256/ES256/EdDSA tokens); turns auth on by itself. */
@@ -119,10 +123,9 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
   dataDir: text('DATA_DIR', './data'),
   redisUrl: redisUrl('REDIS_URL'),
   redisClusterNodes: hostPortList('REDIS_CLUSTER_NODES'),
-  // The default depends on the port: build() replaces this one by defaultInstanceId.
   instanceId: pattern(
     'INSTANCE_ID',
-    () => randomBytes(4).toString('hex'),
+    () => defaultInstanceId(hostname()),
     /^[A-Za-z0-9._-]{1,64}$/,
     '1-64 characters of A-Z a-z 0-9 . _ -',
   ),
@@ -174,19 +177,16 @@ type NameOf = (key: Key) => string
 /** Builds a Config one setting at a time; `read` returns undefined for "use the default". */
 function build(read: (key: Key, setting: Setting<unknown>) => unknown, nameOf: NameOf): Config {
   const values: Record<string, unknown> = {}
-  let instanceIdGiven = false
   for (const key of Object.keys(SETTINGS) as Key[]) {
     const setting = SETTINGS[key] as Setting<unknown>
     try {
       const value = read(key, setting)
-      if (key === 'instanceId') instanceIdGiven = value !== undefined
       values[key] = value === undefined ? setting.fallback() : value
     } catch (error) {
       if (error instanceof SettingProblem) throw new ConfigError(`${nameOf(key)} ${error.message}`)
       throw error
     }
   }
-  if (!instanceIdGiven) values.instanceId = defaultInstanceId(hostname(), values.port as number)
   const config = values as unknown as Config
   checkCombination(config, nameOf)
   return Object.freeze(config)
@@ -274,24 +274,25 @@ export function resolveConfig(options: Readonly<Partial<Record<Key, unknown>>>):
 }
 
 /**
- * The INSTANCE_ID when none is set: `<host name>-<port>`, so a restarted instance keeps its
- * name (and its Prometheus series) while two instances on one host still differ. The host
- * name is cut to what INSTANCE_ID allows. Port 0 has no stable name (the port is picked at
- * listen time), so it gets a random suffix: two such instances must never share an id,
- * because the relay skips entries carrying its own id.
+ * The INSTANCE_ID when none is set: `<host name>-<8 random hex digits>`, drawn anew at every
+ * start, as the contract says ("random"). The host name keeps it readable in logs; characters
+ * INSTANCE_ID does not allow become `-` and the host name is cut to 55 characters, so the
+ * result always fits 1–64 of `A-Za-z0-9._-`. Correctness never depends on it (the relay tells
+ * its own entries by a nonce); operators who want Prometheus series that survive a restart
+ * set INSTANCE_ID themselves (docs/configuration.md).
+ * @param hostName usually `os.hostname()`; may be empty or hold any characters.
+ * @returns e.g. `web-1.example.com-3f9a01c2`.
  */
-export function defaultInstanceId(hostName: string, port: number): string {
-  const host = hostName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 50) || 'host'
-  return `${host}-${port === 0 ? randomBytes(4).toString('hex') : port}`
+export function defaultInstanceId(hostName: string): string {
+  const host = hostName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 55) || 'host'
+  return `${host}-${randomBytes(4).toString('hex')}`
 }
 
 /**
- * A full config for tests and embedding: defaults plus overrides, no environment. The
- * default instance id follows the overridden port (a random one for port 0), so two
- * servers made this way never share an id.
+ * A full config for tests and embedding: defaults plus overrides, no environment. Each call
+ * draws its own random instance id (unless one is given), so two servers made this way
+ * never share one.
  */
 export function configFor(overrides: Partial<Config> = {}): Config {
-  const base = loadConfig({})
-  const instanceId = overrides.instanceId ?? defaultInstanceId(hostname(), overrides.port ?? base.port)
-  return Object.freeze({ ...base, instanceId, ...overrides })
+  return Object.freeze({ ...loadConfig({}), ...overrides })
 }

@@ -3,23 +3,24 @@ import { parseTtl } from '../../src/cli/token-command.js'
 import { configFor, defaultInstanceId, loadConfig } from '../../src/config/config.js'
 
 describe('defaultInstanceId', () => {
-  it('is host name and port, stable across calls', () => {
-    expect(defaultInstanceId('web-1.example.com', 1234)).toBe('web-1.example.com-1234')
-    expect(defaultInstanceId('web-1', 1234)).toBe(defaultInstanceId('web-1', 1234))
-  })
-
-  it('differs for two PORT=0 instances on one host (the relay skips its own id)', () => {
-    expect(defaultInstanceId('web-1', 0)).not.toBe(defaultInstanceId('web-1', 0))
+  it('is the host name and 8 random hex digits, new at every call (the contract: "random")', () => {
+    expect(defaultInstanceId('web-1.example.com')).toMatch(/^web-1\.example\.com-[0-9a-f]{8}$/)
+    expect(defaultInstanceId('web-1')).not.toBe(defaultInstanceId('web-1'))
   })
 
   it('keeps only characters INSTANCE_ID allows and fits its length', () => {
-    const id = defaultInstanceId(`h ö/${'x'.repeat(80)}`, 65535)
+    const id = defaultInstanceId(`h ö/${'x'.repeat(80)}`)
     expect(id).toMatch(/^[A-Za-z0-9._-]{1,64}$/)
     expect(id.startsWith('h---')).toBe(true)
+    expect(defaultInstanceId('')).toMatch(/^host-[0-9a-f]{8}$/)
   })
 
-  it('is what loadConfig uses unless INSTANCE_ID is set', () => {
-    expect(loadConfig({ PORT: '4321' }).instanceId).toMatch(/-4321$/)
+  it('is what loadConfig uses unless INSTANCE_ID is set, whatever the port', () => {
+    const first = loadConfig({ PORT: '4321' }).instanceId
+    const second = loadConfig({ PORT: '4321' }).instanceId
+    expect(first).toMatch(/^[A-Za-z0-9._-]{1,55}-[0-9a-f]{8}$/)
+    expect(first).not.toContain('4321')
+    expect(first).not.toBe(second) // random per start: a restart gets a new one
     expect(loadConfig({ PORT: '4321', INSTANCE_ID: 'mine' }).instanceId).toBe('mine')
   })
 })
@@ -45,8 +46,9 @@ describe('parseTtl', () => {
 })
 
 describe('configFor', () => {
-  it('gives two port-0 servers different instance ids', () => {
+  it('gives two servers different instance ids, whatever their ports', () => {
     expect(configFor({ port: 0 }).instanceId).not.toBe(configFor({ port: 0 }).instanceId)
+    expect(configFor({ port: 1234 }).instanceId).not.toBe(configFor({ port: 1234 }).instanceId)
     expect(configFor({ port: 0, instanceId: 'x' }).instanceId).toBe('x')
   })
 })
