@@ -15,6 +15,41 @@ export interface HealthSource {
   readinessDetail(): Record<string, boolean>
 }
 
+/** What `/readyz` answers: the status code and its JSON body. */
+export interface Readiness {
+  readonly status: 200 | 503
+  readonly body: {
+    /** `degraded`: ready locally, Redis away, and the probe passed `?allowDegraded`. */
+    readonly status: 'ready' | 'degraded' | 'not ready'
+    /** Why not (fully) ready: `draining`, `storage closed` or `redis disconnected`; absent when ready. */
+    readonly reason?: string
+    readonly [detail: string]: unknown
+  }
+}
+
+/**
+ * `/readyz` per the contract: 200 when storage is open (and not draining) and, when a relay
+ * is configured, Redis is connected; 503 otherwise, the body saying why. `allowDegraded` in
+ * the query is the opt-in extension: 200 `degraded` while only Redis is away, for operators
+ * who would rather keep local editing in rotation than lose every instance to a Redis outage
+ * (docs/operations.md). `strict` is accepted as a no-op alias of the default, and wins over
+ * `allowDegraded` when both are given (it asks for the stricter answer).
+ * @param query the request's query parameters (values are ignored, only presence counts).
+ */
+export function readiness(health: HealthSource, query: URLSearchParams): Readiness {
+  const detail = health.readinessDetail()
+  if (!health.isReady()) {
+    const reason = detail.draining ? 'draining' : 'storage closed'
+    return { status: 503, body: { status: 'not ready', reason, ...detail } }
+  }
+  if (health.relayConnected()) return { status: 200, body: { status: 'ready', ...detail } }
+  const reason = 'redis disconnected'
+  if (query.has('allowDegraded') && !query.has('strict')) {
+    return { status: 200, body: { status: 'degraded', reason, ...detail } }
+  }
+  return { status: 503, body: { status: 'not ready', reason, ...detail } }
+}
+
 export type RouteHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean
 
 export function publicRoutes(health: HealthSource, metrics: Metrics): RouteHandler {
@@ -26,22 +61,13 @@ export function publicRoutes(health: HealthSource, metrics: Metrics): RouteHandl
         sendJson(response, 200, { status: 'ok' })
         return true
       case '/readyz': {
-        // Degraded but ready: without Redis an instance still serves its editors locally
-        // and catches up later (promise 4), so a plain probe must not pull every endpoint
-        // when Redis is down. `?strict` also requires the relay (docs/operations.md).
-        const ready = health.isReady()
-        const relay = health.relayConnected()
-        const strict = new URL(request.url ?? '/', 'http://x').searchParams.has('strict')
-        metrics.ready.set(ready ? 1 : 0)
-        const ok = ready && (relay || !strict)
-        sendJson(response, ok ? 200 : 503, {
-          status: !ready ? 'not ready' : relay ? 'ready' : 'degraded',
-          ...health.readinessDetail(),
-        })
+        const answer = readiness(health, new URL(request.url ?? '/', 'http://x').searchParams)
+        metrics.ready.set(answer.status === 200 ? 1 : 0)
+        sendJson(response, answer.status, answer.body)
         return true
       }
       case '/metrics': {
-        metrics.ready.set(health.isReady() ? 1 : 0)
+        metrics.ready.set(readiness(health, new URLSearchParams()).status === 200 ? 1 : 0)
         const body = await metrics.registry.metrics()
         response.writeHead(200, { 'Content-Type': metrics.registry.contentType })
         response.end(body)

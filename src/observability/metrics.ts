@@ -224,7 +224,7 @@ export class Metrics {
   })
   readonly ready = new Gauge({
     name: 'yws_ready',
-    help: '1 while /readyz answers 200',
+    help: '1 while plain /readyz answers 200 (storage open, not draining, Redis connected when configured)',
     registers: [this.registry],
   })
 

@@ -169,8 +169,8 @@ export class RedisStreamRelay implements Relay {
     ])
     for (const result of results) {
       if (result.status === 'rejected') {
-        // Local editing never waits for Redis: start anyway (readiness says "degraded"),
-        // and the reader catches every room up once Redis answers.
+        // Local editing never waits for Redis: start anyway (/readyz 503 until Redis answers,
+        // 200 "degraded" with ?allowDegraded), and the reader catches every room up then.
         const cause = this.lastConnectionError ?? result.reason
         const target = this.options.target ?? 'Redis'
         this.logger.warn(

@@ -16,9 +16,9 @@ function instance(redisUrl: string, prefix = 'yws'): Promise<TestServer> {
   return startServer({ redisUrl, redisPrefix: prefix, instanceId: `outage${instances++}` })
 }
 
-/** `strict`: /readyz?strict, which also requires the relay; plain /readyz stays 200 without it. */
-async function readyStatus(port: number, strict = true): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${port}/readyz${strict ? '?strict' : ''}`)).status
+/** Plain /readyz: 503 while Redis is away (the contract); `?allowDegraded` opts in to 200. */
+async function readyStatus(port: number, query = ''): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${port}/readyz${query}`)).status
 }
 
 function edit(clients: readonly TestClient[], label: string): void {
@@ -41,12 +41,20 @@ describe('cluster failure modes', () => {
 
     await redis.stop()
     await waitFor(async () => (await readyStatus(servers[0]!.port)) === 503, {
-      what: '/readyz?strict to turn 503',
+      what: '/readyz to turn 503',
     })
-    // Degraded but ready: the plain probe keeps the instance in rotation, saying why.
     const plain = await fetch(`http://127.0.0.1:${servers[0]!.port}/readyz`)
-    expect(plain.status).toBe(200)
-    expect(await plain.json()).toMatchObject({ status: 'degraded', relay: false, storage: true })
+    expect(plain.status).toBe(503)
+    expect(await plain.json()).toMatchObject({
+      status: 'not ready',
+      reason: 'redis disconnected',
+      storage: true,
+    })
+    expect(await readyStatus(servers[0]!.port, '?strict')).toBe(503) // kept as an alias
+    // The opt-in: degraded but ready, so a Redis outage need not empty the load balancer.
+    const lenient = await fetch(`http://127.0.0.1:${servers[0]!.port}/readyz?allowDegraded`)
+    expect(lenient.status).toBe(200)
+    expect(await lenient.json()).toMatchObject({ status: 'degraded', relay: false, storage: true })
     edit(clients, 'during')
     // Local editing continues: the two clients of one instance still see each other.
     await waitForConvergence([clients[0]!.doc, clients[1]!.doc])

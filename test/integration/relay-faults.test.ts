@@ -3,7 +3,7 @@
  * connection a middlebox silently forgets (black hole), a reset. Each uses a private
  * redis-server (and a TCP proxy in front of it where the network misbehaves); the edit made
  * during the fault must reach the other instance, later edits too, and the relay's health
- * (metrics, /readyz?strict) must say what happened.
+ * (metrics, /readyz) must say what happened.
  */
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
@@ -31,8 +31,9 @@ async function metric(
   return parsePrometheus(await server.app.metrics.registry.metrics()).value(name, labels)
 }
 
-async function strictReady(server: TestServer): Promise<number> {
-  return (await fetch(`http://127.0.0.1:${server.port}/readyz?strict`)).status
+/** Plain /readyz: 503 while the relay is not connected (the contract). */
+async function readyStatus(server: TestServer): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${server.port}/readyz`)).status
 }
 
 /** The id of `server`'s command connection (ioredis names it yws-<instanceId>). */
@@ -82,7 +83,7 @@ describe('relay under Redis faults that are not an outage', () => {
     const onB = await connectSynced(b.url, 'hole')
     onA.text.insert(0, 'before ')
     await waitFor(() => onB.text.toString() === 'before ', { what: 'the first edit on B' })
-    expect(await strictReady(a)).toBe(200)
+    expect(await readyStatus(a)).toBe(200)
 
     proxy.blackHole()
     onA.text.insert(onA.text.length, 'during ')
@@ -90,9 +91,9 @@ describe('relay under Redis faults that are not an outage', () => {
       what: 'yws_relay_connected to drop to 0',
     })
     expect(await metric(a, 'yws_relay_timeouts_total', { op: 'xadd' })).toBeGreaterThanOrEqual(1)
-    expect(await strictReady(a)).toBe(503)
-    // Local editing goes on, and the plain probe keeps the instance in rotation.
-    expect((await fetch(`http://127.0.0.1:${a.port}/readyz`)).status).toBe(200)
+    expect(await readyStatus(a)).toBe(503)
+    // Local editing goes on; the opt-in probe keeps the instance in rotation.
+    expect((await fetch(`http://127.0.0.1:${a.port}/readyz?allowDegraded`)).status).toBe(200)
     expect(a.logs.some((line) => String(line.msg).includes('did not answer in time'))).toBe(true)
 
     proxy.heal()
@@ -100,7 +101,7 @@ describe('relay under Redis faults that are not an outage', () => {
     onA.text.insert(onA.text.length, 'after')
     await waitFor(() => onB.text.toString() === 'before during after', { what: 'a later edit on B' })
     await waitFor(async () => (await metric(a, 'yws_relay_connected')) === 1, { what: 'relay back to 1' })
-    expect(await strictReady(a)).toBe(200)
+    expect(await readyStatus(a)).toBe(200)
   })
 
   it('connections reset under it: publishing resumes, nothing is lost', async () => {
@@ -136,7 +137,7 @@ describe('relay under Redis faults that are not an outage', () => {
     expect(tookMs).toBeLessThan(9000)
   })
 
-  it('an unreachable REDIS_URL at start is named in the log; the instance serves, degraded', async () => {
+  it('an unreachable REDIS_URL at start is named in the log; the instance serves editors, /readyz 503 (200 degraded on opt-in)', async () => {
     const port = await freePort()
     const server = await instance(`redis://:secret@127.0.0.1:${port}`)
     const warning = server.logs.find((line) => String(line.msg).includes('unreachable at start'))
@@ -144,8 +145,15 @@ describe('relay under Redis faults that are not an outage', () => {
     expect(warning?.msg).toContain('ECONNREFUSED')
     expect(JSON.stringify(server.logs)).not.toContain('secret')
     const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`)
-    expect(ready.status).toBe(200)
-    expect(await ready.json()).toMatchObject({ status: 'degraded', relay: false })
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toMatchObject({
+      status: 'not ready',
+      reason: 'redis disconnected',
+      relay: false,
+    })
+    const lenient = await fetch(`http://127.0.0.1:${server.port}/readyz?allowDegraded`)
+    expect(lenient.status).toBe(200)
+    expect(await lenient.json()).toMatchObject({ status: 'degraded', relay: false })
     const client = await connectSynced(server.url, 'alone')
     client.text.insert(0, 'local editing works')
     await waitFor(
