@@ -133,6 +133,15 @@ export class DocumentTooLargeError extends named('YWS_ERR_DOC_TOO_LARGE', 'Docum
 export class TooManyDocsError extends named('YWS_ERR_TOO_MANY_DOCS', 'TooManyDocsError') {}
 /** The doc does not exist (nothing stored anywhere): 404. */
 export class NoSuchDocError extends named('YWS_ERR_NOT_FOUND', 'NoSuchDocError') {}
+
+/**
+ * The one wording of "no such document", shared by HTTP 404 bodies, library errors and the
+ * CLI: the name JSON-quoted, so an empty, spaced or odd name reads unambiguously. Example:
+ * `no document named "team/notes"`.
+ */
+export function noSuchDocMessage(docName: string): string {
+  return `no document named ${JSON.stringify(docName)}`
+}
 /** No checkpoint with that id for that doc: 404. */
 export class NoSuchVersionError extends named('YWS_ERR_NOT_FOUND', 'NoSuchVersionError') {}
 /** A label that is not a short printable string: 400. */

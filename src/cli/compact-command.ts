@@ -9,6 +9,7 @@
  * either compacted or untouched, and a rerun simply continues. On an abort signal the run
  * finishes the doc in hand and stops.
  */
+import { noSuchDocMessage } from '../errors.js'
 import { StoreAccessError, StoreLockedError } from '../storage/level-doc-store.js'
 import type { CliCommand } from './command.js'
 import { COMPACT_USAGE, type CompactArgs, parseCompactArgs } from './compact-args.js'
@@ -116,7 +117,7 @@ async function run(args: CompactArgs, target: CompactionTarget, io: CompactIo): 
     logBytesTotal += stats.logBytes
   }
   if (args.doc !== undefined && docsTotal === 0) {
-    io.stderr.write(`error: no document named ${JSON.stringify(args.doc)} in ${target.description}\n`)
+    io.stderr.write(`error: ${noSuchDocMessage(args.doc)} in ${target.description}\n`)
     return ExitCode.failure
   }
   if (!args.quiet) {

@@ -11,7 +11,7 @@
  * restore and a checkpoint, never interleave their read-modify-write.
  */
 
-import { BadLabelError, NoSuchDocError, NoSuchVersionError } from '../errors.js'
+import { BadLabelError, NoSuchDocError, NoSuchVersionError, noSuchDocMessage } from '../errors.js'
 import type { ChangeOrigin } from '../hooks.js'
 import type { Logger } from '../observability/logger.js'
 import {
@@ -111,11 +111,11 @@ export class HistoryService {
     if (problem) return Promise.reject(new BadLabelError(problem))
     return this.serially(docName, async () => {
       if (this.options.exists && !(await this.options.exists(docName))) {
-        throw new NoSuchDocError(`no document named ${docName}`)
+        throw new NoSuchDocError(noSuchDocMessage(docName))
       }
       return this.options.withRoom(docName, async (room) => {
         const state = room.encodeState()
-        if (state.byteLength <= EMPTY_STATE_BYTES) throw new NoSuchDocError(`no document named ${docName}`)
+        if (state.byteLength <= EMPTY_STATE_BYTES) throw new NoSuchDocError(noSuchDocMessage(docName))
         return this.store(docName, state, reason, label as string | undefined)
       })
     })

@@ -12,10 +12,12 @@
  * over the limit a 413 — and nothing is stored. An import is the exception by nature: it
  * stops at the first bad line and reports how many lines before it were imported.
  */
+
 import type { IncomingMessage } from 'node:http'
 import { docNameProblem } from '../doc-name.js'
 import type { DocumentService } from '../document/document-service.js'
 import { docJsonView } from '../document/shared-types.js'
+import { noSuchDocMessage } from '../errors.js'
 import { validateUpdate } from '../protocol/messages.js'
 import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
 import { prefixProblem } from './admin-routes.js'
@@ -55,7 +57,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
       },
       run: async ({ doc, json }, response) => {
         const state = await documents.read(doc)
-        if (!state) return sendJson(response, 404, { error: `no document ${doc}` })
+        if (!state) return sendJson(response, 404, { error: noSuchDocMessage(doc) })
         if (json) return sendJson(response, 200, docJsonView(doc, state))
         response.writeHead(200, {
           'Content-Type': 'application/octet-stream',
@@ -94,7 +96,7 @@ export function documentRoutes(deps: DocumentRouteDeps): AdminRoute[] {
       // ClusterUnavailableError (503): answered by http-routes.ts errorAnswer.
       run: async (doc, response) => {
         const result = await documents.delete(doc)
-        if (!result) return sendJson(response, 404, { error: `no document ${doc}` })
+        if (!result) return sendJson(response, 404, { error: noSuchDocMessage(doc) })
         sendJson(response, 200, { deleted: doc, closed: result.closed })
       },
     }),

@@ -15,6 +15,7 @@
 
 import { docNameProblem } from '../doc-name.js'
 import { docJsonView } from '../document/shared-types.js'
+import { noSuchDocMessage } from '../errors.js'
 import { CHECKPOINT_ID, type CheckpointMeta, type HistoryPruneResult } from '../history/checkpoint-store.js'
 import { labelProblem } from '../history/history-service.js'
 import { type AdminRoute, accept, defineRoute, type Parsed, refuse } from './admin-router.js'
@@ -56,7 +57,7 @@ function versionParams(params: Readonly<Record<string, string>>): Parsed<Version
 /** Whether any part of the cluster holds the doc; never opens a room. */
 export type DocExists = (docName: string) => Promise<boolean>
 
-const noSuchDoc = (doc: string) => ({ error: `no document ${doc}` })
+const noSuchDoc = (doc: string) => ({ error: noSuchDocMessage(doc) })
 
 export function historyRoutes(history: HistoryActions, exists: DocExists): AdminRoute[] {
   return [
