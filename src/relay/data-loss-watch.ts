@@ -21,7 +21,13 @@ import type { Metrics } from '../observability/metrics.js'
 import type { CommandGuard } from './command-guard.js'
 import type { InstanceIdentity } from './instance-identity.js'
 import type { RedisClient } from './redis-client.js'
-import { generationKey, observeGeneration, republishStoredDocs, type StoredDocs } from './republisher.js'
+import {
+  generationKey,
+  observeGeneration,
+  type RepublishOptions,
+  republishStoredDocs,
+  type StoredDocs,
+} from './republisher.js'
 
 export interface DataLossWatchOptions {
   readonly command: RedisClient
@@ -143,25 +149,16 @@ export class DataLossWatch {
     // From here a new stale room of one of these docs marks it again (its change may be newer
     // than the state loaded below), and that mark is kept.
     for (const name of marked) this.owedHere.delete(name)
-    const result = await republishStoredDocs({
-      redis: options.command,
-      prefix: options.prefix,
-      identity: options.identity,
-      docs: {
+    const result = await republishStoredDocs(
+      this.republishOptions({
         names: async function* () {
           yield* marked
         },
         load: (name) => docs.loadUndeleted(name),
         owed: docs.owed,
         loadUndeleted: (name) => docs.loadUndeleted(name),
-      },
-      skip: options.isOpen,
-      batchSize: options.republishBatch,
-      guard: (work) => options.guard.run('republish', work),
-      metrics: options.metrics,
-      logger: options.logger,
-      cancelled: () => options.closed() || !options.connected(),
-    })
+      }),
+    )
     if (!result.complete) return
     const published = marked.filter((name) => !this.owedHere.has(name) && !options.isOpen(name))
     for (const name of published) await this.queueOwedWrite('publish-owed', () => docs.owed.delete(name))
@@ -171,11 +168,10 @@ export class DataLossWatch {
     )
   }
 
-  private republishInBackground(): void {
-    const docs = this.storedDocs
+  /** What both publishing paths (owed docs, every stored doc) give the republisher besides `docs`. */
+  private republishOptions(docs: StoredDocs): RepublishOptions {
     const { options } = this
-    if (!docs || this.republishing || options.closed()) return
-    this.republishing = republishStoredDocs({
+    return {
       redis: options.command,
       prefix: options.prefix,
       identity: options.identity,
@@ -186,7 +182,14 @@ export class DataLossWatch {
       metrics: options.metrics,
       logger: options.logger,
       cancelled: () => options.closed() || !options.connected(),
-    })
+    }
+  }
+
+  private republishInBackground(): void {
+    const docs = this.storedDocs
+    const { options } = this
+    if (!docs || this.republishing || options.closed()) return
+    this.republishing = republishStoredDocs(this.republishOptions(docs))
       .then((result) => {
         if (result.complete) this.republishOwed = false
         options.metrics.relayRepublishSeconds.set(result.seconds)
