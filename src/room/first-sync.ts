@@ -45,15 +45,12 @@ export function answerSyncStep1(
 ): void {
   const remote = source.content.remote
   if (remote) {
-    remote.firstSync(stateVector, FIRST_SYNC_PIECE_BYTES).then(
-      (cut) => {
-        if (source.serves(connection)) send(source, connection, cut)
-      },
-      (error: unknown) => {
-        source.logger.warn({ conn: connection.id, err: error }, 'first sync on the big-doc worker failed')
-        if (source.serves(connection))
-          send(source, connection, firstSyncFromDoc(source.content.doc, stateVector))
-      },
+    sendWhenCut(
+      source,
+      connection,
+      stateVector,
+      remote.firstSync(stateVector, FIRST_SYNC_PIECE_BYTES),
+      'big-doc worker',
     )
     return
   }
@@ -64,12 +61,28 @@ export function answerSyncStep1(
     return
   }
   // Whatever changes meanwhile reaches the client as updates: it is in the room already.
-  source.cutter.firstSyncPieces(encoded.update, stateVector, FIRST_SYNC_PIECE_BYTES).then(
-    (cut) => {
-      if (source.serves(connection)) send(source, connection, cut)
+  const cut = source.cutter.firstSyncPieces(encoded.update, stateVector, FIRST_SYNC_PIECE_BYTES)
+  sendWhenCut(source, connection, stateVector, cut, 'worker pool')
+}
+
+/**
+ * Sends the pieces cut off the event loop once they arrive, if the client is still here; if
+ * the cut failed, logs it and answers from the doc on this thread instead.
+ * @param where the thread that cut, for the log line ('big-doc worker', 'worker pool')
+ */
+function sendWhenCut(
+  source: FirstSyncSource,
+  connection: RoomConnection,
+  stateVector: Uint8Array,
+  cut: Promise<readonly Uint8Array[]>,
+  where: string,
+): void {
+  cut.then(
+    (pieces) => {
+      if (source.serves(connection)) send(source, connection, pieces)
     },
     (error: unknown) => {
-      source.logger.warn({ conn: connection.id, err: error }, 'first sync on the worker pool failed')
+      source.logger.warn({ conn: connection.id, err: error }, `first sync on the ${where} failed`)
       if (source.serves(connection))
         send(source, connection, firstSyncFromDoc(source.content.doc, stateVector))
     },
