@@ -8,10 +8,10 @@
  * 10 ms sampling interval), then resets the histogram.
  * The harness sends the signal at the start and end of each measured window.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 
 /**
  * BENCH_WINDOW_PROF_DIR=dir: a V8 CPU profile from process start (or the previous window's
@@ -46,6 +46,39 @@ if (profiler) {
   startProfile()
 }
 
+/**
+ * BENCH_STALL_LOG=file: one line per main-thread stall (a 5 ms timer late by > 20 ms) and per
+ * GC pause > 5 ms, as `<ms since process start> stall|gc-<kind> <ms>`, appended as they happen.
+ * Ties a window's p99 spikes to what the loop was doing (read beside BENCH_WINDOW_PROF_DIR).
+ */
+const stallLog = process.env.BENCH_STALL_LOG
+if (stallLog) {
+  const lines: string[] = []
+  const flushLines = (): void => {
+    if (lines.length > 0) appendFileSync(stallLog, `${lines.splice(0).join('\n')}\n`)
+  }
+  const TICK_MS = 5
+  let last = performance.now()
+  setInterval(() => {
+    const now = performance.now()
+    const late = now - last - TICK_MS
+    if (late > 20) lines.push(`${last.toFixed(0)} stall ${late.toFixed(1)} pid=${process.pid}`)
+    last = now
+  }, TICK_MS).unref()
+  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb', 16: 'minor' }
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0
+      if (e.duration > 5)
+        lines.push(
+          `${e.startTime.toFixed(0)} gc-${kinds[kind] ?? kind} ${e.duration.toFixed(1)} pid=${process.pid}`,
+        )
+    }
+  }).observe({ entryTypes: ['gc'] })
+  setInterval(flushLines, 1000).unref()
+  process.on('exit', flushLines)
+}
+
 const file = process.env.BENCH_PROBE_FILE
 if (file) {
   // The histogram records whole timer intervals, so subtract the resolution to get the delay.
@@ -77,6 +110,11 @@ if (file) {
     }
     eld.reset()
     writeFileSync(file, `${JSON.stringify(sample)}\n`)
+    if (stallLog)
+      appendFileSync(
+        stallLog,
+        `${performance.now().toFixed(0)} window-${seq % 2 === 1 ? 'start' : 'end'} pid=${process.pid}\n`,
+      )
     // Samples come in pairs: window start (odd), window end (even).
     if (seq % 2 === 0) writeProfile()
   })
