@@ -53,14 +53,17 @@ export class DocHolder {
   /**
    * `onUpdate` is the live Y.Doc's 'update' listener (not called for building it). `inWorker`:
    * the doc was loaded straight into the big-doc worker (room.ts open), `state` is its base.
+   * `stateVector`: the state's, when the loader has it (storage/merge.ts loadStoredState);
+   * decoded from `state` otherwise (every struct of the doc walked once).
    */
   constructor(
     state: Uint8Array,
     private readonly onUpdate: (update: Uint8Array, origin: unknown) => void,
     inWorker?: BigDocSession,
+    stateVector?: Uint8Array,
   ) {
     if (inWorker) this.session = inWorker
-    else this.encoded = { update: state, stateVector: Y.encodeStateVectorFromUpdate(state) }
+    else this.encoded = { update: state, stateVector: stateVector ?? Y.encodeStateVectorFromUpdate(state) }
   }
 
   /** The live Y.Doc, built from the encoded form if needed. */

@@ -26,6 +26,7 @@ import { DocumentTooLargeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
+import type { LoadedDoc } from '../storage/doc-store.js'
 import { newDocGuid } from '../storage/server-doc.js'
 import { type ApplyOutcome, type BigDocHosting, BigDocSession } from './big-doc-session.js'
 import { ChangeHookQueue } from './change-hooks.js'
@@ -77,11 +78,11 @@ export class Room implements RelaySink {
     readonly docName: string,
     private readonly deps: RoomDeps,
     private readonly logger: Logger,
-    loaded: Uint8Array,
+    loaded: LoadedDoc,
     inWorker: BigDocSession | undefined,
   ) {
     // Held encoded (or a big doc in the worker): the Y.Doc is built when something needs it.
-    this.content = new DocHolder(loaded, this.onDocUpdate, inWorker)
+    this.content = new DocHolder(loaded.update, this.onDocUpdate, inWorker, loaded.stateVector)
     // Mutes exactly that listener while it applies a received update.
     this.receiver = new UpdateReceiver(this.onDocUpdate)
     // Presence only needs a client id: its own doc, so the room's content can be dropped.
@@ -90,7 +91,9 @@ export class Room implements RelaySink {
       publish: (update) => this.relay.publishAwareness(update),
       onSpoof: () => deps.metrics.rejectedInputs.inc({ reason: 'awareness-spoof' }),
     })
-    const sizeBudget = new DocSizeBudget(deps.maxDocBytes, loaded.byteLength, () => this.content.byteLength())
+    const sizeBudget = new DocSizeBudget(deps.maxDocBytes, loaded.update.byteLength, () =>
+      this.content.byteLength(),
+    )
     this.sizeBudget = sizeBudget
     this.fanOut = new FanOut<RoomChange>({
       docName,
@@ -124,7 +127,7 @@ export class Room implements RelaySink {
         return undefined
       })
     }
-    return new Room(docName, deps, logger, loaded.update, inWorker)
+    return new Room(docName, deps, logger, loaded, inWorker)
   }
 
   /** The live Y.Doc (built from the encoded state if the room held it encoded). */

@@ -135,10 +135,10 @@ export class BaseDocStore implements DocStore {
     const updates = snapshot ? [snapshot, ...values] : values
     const stats = { entries: log.length, bytes: totalBytes(values), snapshotBytes: snapshot?.byteLength ?? 0 }
     this.logStats.set(docName, stats)
-    const update = updates.length === 0 ? EMPTY_UPDATE : await this.pool.merge(updates)
+    const state = updates.length === 0 ? { update: EMPTY_UPDATE } : await this.pool.load(updates)
     this.maybeScheduleCompaction(docName, stats)
     return {
-      update,
+      ...state,
       snapshotBytes: snapshot?.byteLength ?? 0,
       logEntries: stats.entries,
       logBytes: stats.bytes,

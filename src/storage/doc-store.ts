@@ -5,6 +5,11 @@
 export interface LoadedDoc {
   /** Snapshot and log merged into one update (empty doc: an empty update). */
   readonly update: Uint8Array
+  /**
+   * The state vector of `update`, when the store had it at no cost (it merged a log and read
+   * it off the merged doc); undefined otherwise: decode it from `update` if needed.
+   */
+  readonly stateVector?: Uint8Array
   readonly snapshotBytes: number
   readonly logEntries: number
   readonly logBytes: number

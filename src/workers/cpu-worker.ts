@@ -5,13 +5,23 @@
  */
 import { decodeClientMessage } from '../protocol/messages.js'
 import { encodedFirstSyncPieces } from '../room/split-update.js'
-import { type CompactedDoc, compactUpdates, loadStoredUpdates } from '../storage/merge.js'
+import {
+  type CompactedDoc,
+  compactUpdates,
+  type LoadedState,
+  loadStoredState,
+  loadStoredUpdates,
+} from '../storage/merge.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
-export default function run(task: WorkerTask): Uint8Array | Uint8Array[] | CompactedDoc | ValidationVerdict {
+export default function run(
+  task: WorkerTask,
+): Uint8Array | Uint8Array[] | CompactedDoc | LoadedState | ValidationVerdict {
   switch (task.op) {
     case 'merge':
       return loadStoredUpdates(task.updates)
+    case 'load':
+      return loadStoredState(task.updates)
     case 'compact':
       return compactUpdates(task.updates, task.gc)
     case 'validate': {

@@ -6,6 +6,8 @@
 
 export type WorkerTask =
   | { readonly op: 'merge'; readonly updates: Uint8Array[] }
+  /** A merge that also returns the merged doc's state vector (storage/merge.ts LoadedState). */
+  | { readonly op: 'load'; readonly updates: Uint8Array[] }
   | { readonly op: 'compact'; readonly updates: Uint8Array[]; readonly gc: boolean }
   | { readonly op: 'validate'; readonly message: Uint8Array }
   /** A first sync from an encoded doc: what a client at `stateVector` lacks, in pieces. */

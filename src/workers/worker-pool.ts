@@ -12,7 +12,14 @@
  */
 import { Piscina } from 'piscina'
 import { YwsError } from '../errors.js'
-import { type CompactedDoc, compactUpdates, loadStoredUpdates, totalBytes } from '../storage/merge.js'
+import {
+  type CompactedDoc,
+  compactUpdates,
+  type LoadedState,
+  loadStoredState,
+  loadStoredUpdates,
+  totalBytes,
+} from '../storage/merge.js'
 import { BigDocHost } from './big-doc-host.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
 
@@ -89,6 +96,14 @@ export class WorkerPool {
     if (runsInline(updates)) return loadStoredUpdates(updates)
     const task: WorkerTask = { op: 'merge', updates }
     return (await this.getPool().run(task)) as Uint8Array
+  }
+
+  /** Like merge, and the merged doc's state vector when a merge ran (see LoadedState). */
+  async load(updates: Uint8Array[]): Promise<LoadedState> {
+    if (updates.length === 1) return { update: updates[0]! }
+    if (runsInline(updates)) return loadStoredState(updates)
+    const task: WorkerTask = { op: 'load', updates }
+    return (await this.getPool().run(task)) as LoadedState
   }
 
   async compact(updates: Uint8Array[], gc: boolean): Promise<CompactedDoc> {

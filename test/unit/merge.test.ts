@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { compactUpdates, loadStoredUpdates } from '../../src/storage/merge.js'
+import { compactUpdates, loadStoredState, loadStoredUpdates } from '../../src/storage/merge.js'
 import { editLikeAUser, prng } from '../helpers/doc-store-fixtures.js'
 
 /** Updates from `clients` editors who sync now and then, as a server would log them. */
@@ -44,6 +44,31 @@ describe('loadStoredUpdates', () => {
   it('returns a single update as it is', () => {
     const [only] = history(1, 1, 1)
     expect(loadStoredUpdates([only!])).toBe(only)
+  })
+})
+
+describe('loadStoredState', () => {
+  it('gives the state vector that decoding the merged update gives, pending structs included', () => {
+    // Issue 10's inputs: client 1's "B" whose "A" was never logged stays pending.
+    const pendingB = Buffer.from('01010101840100014200', 'hex')
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 3 }), (seed, clients) => {
+        const log = history(seed, clients, 6)
+        for (const updates of [log, [...log, pendingB]]) {
+          const { update, stateVector } = loadStoredState(updates)
+          expect(Buffer.from(update)).toEqual(Buffer.from(loadStoredUpdates(updates)))
+          expect(stateVector && Y.decodeStateVector(stateVector)).toEqual(
+            Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update)),
+          )
+        }
+      }),
+      { seed: 20261201, numRuns: 20 },
+    )
+  })
+
+  it('has no state vector for a single update (nothing merged: the caller decodes it)', () => {
+    const [only] = history(2, 1, 1)
+    expect(loadStoredState([only!])).toEqual({ update: only })
   })
 })
 
