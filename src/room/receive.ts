@@ -15,6 +15,13 @@ import * as Y from 'yjs'
 export class UpdateReceiver {
   /** While `apply` runs: the state before the first transaction that changed the doc. */
   private integratedSince: Map<number, number> | undefined
+  /** True while `apply` runs: only its transactions are looked at. */
+  private applying = false
+  /**
+   * Docs the cleanup listener is on (a room's Y.Doc is rebuilt after each quiet sweep). Weak:
+   * a swept doc must not stay reachable from here.
+   */
+  private readonly listening = new WeakSet<Y.Doc>()
 
   /**
    * `docListener` is the room's 'update' listener on the doc (muted while applying); none for
@@ -35,8 +42,15 @@ export class UpdateReceiver {
     const pendingUpdate = pendingStructs?.update
     const pendingDs = store.pendingDs
     this.integratedSince = undefined
+    // The cleanup listener stays on the doc (it does nothing unless `applying`): adding and
+    // removing it per update cost a Set and two Map writes on the doc's observer map each
+    // time (lib0's on/off), 4-5 % of the main thread at 1,000 docs x 6,750 edits/s.
+    if (!this.listening.has(doc)) {
+      doc.on('afterTransactionCleanup', this.onCleanup)
+      this.listening.add(doc)
+    }
     if (this.docListener) doc.off('update', this.docListener)
-    doc.on('afterTransactionCleanup', this.onCleanup)
+    this.applying = true
     try {
       Y.applyUpdate(doc, update, origin)
     } catch (error) {
@@ -44,7 +58,7 @@ export class UpdateReceiver {
       if (since) integrated(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(since)))
       throw error
     } finally {
-      doc.off('afterTransactionCleanup', this.onCleanup)
+      this.applying = false
       if (this.docListener) doc.on('update', this.docListener)
     }
     const heldPending =
@@ -56,7 +70,7 @@ export class UpdateReceiver {
 
   /** Yjs's own test for "this transaction has an update to emit" (writeUpdateMessageFromTransaction). */
   private readonly onCleanup = (transaction: Y.Transaction): void => {
-    if (this.integratedSince) return
+    if (!this.applying || this.integratedSince) return
     let changed = transaction.deleteSet.clients.size > 0
     if (!changed) {
       for (const [client, clock] of transaction.afterState) {

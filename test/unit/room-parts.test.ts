@@ -72,4 +72,29 @@ describe('UpdateReceiver', () => {
     doc.getText('t').insert(0, 'x')
     expect(heard).toHaveLength(1)
   })
+
+  it('keeps telling right when the doc changes between updates and when it is rebuilt', () => {
+    const author = new Y.Doc()
+    const updates: Uint8Array[] = []
+    author.on('update', (update: Uint8Array) => updates.push(update))
+    for (const c of 'abc') author.getText('t').insert(0, c)
+    const heard: Uint8Array[] = []
+    const listener = (update: Uint8Array) => heard.push(update)
+    const receiver = new UpdateReceiver(listener)
+    const none = () => expect.unreachable()
+    // A room's doc is swept and rebuilt: the same receiver applies to the next Y.Doc.
+    for (const doc of [new Y.Doc(), new Y.Doc()]) {
+      doc.on('update', listener)
+      heard.length = 0
+      expect(receiver.apply(doc, updates[0]!, 'c', none)).toBe(true)
+      // A change of the doc's own (API write, hook) between two received updates.
+      doc.getText('u').insert(0, 'local')
+      expect(heard).toHaveLength(1)
+      expect(receiver.apply(doc, updates[0]!, 'c', none)).toBe(false)
+      expect(receiver.apply(doc, updates[1]!, 'c', none)).toBe(true)
+      expect(heard).toHaveLength(1)
+      expect(doc.getText('t').toString()).toBe('ba')
+      doc.destroy()
+    }
+  })
 })
