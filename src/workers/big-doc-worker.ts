@@ -11,27 +11,42 @@ import { UpdateReceiver } from '../room/receive.js'
 import { encodeStateAsUpdatePieces } from '../room/split-update.js'
 import { newServerDoc } from '../storage/server-doc.js'
 import type { ApplyReply, BigDocReply, BigDocRequest, SnapshotReply } from './big-doc-protocol.js'
+import { encodeWhole } from './encode-whole.js'
 
-const docs = new Map<string, Y.Doc>()
+interface HeldDoc {
+  readonly doc: Y.Doc
+  /**
+   * Bytes of every update the doc was built from or accepted: about its encoded size (an
+   * encode rarely exceeds what built it), used to size a snapshot's buffer at once.
+   */
+  bytes: number
+}
+
+const docs = new Map<string, HeldDoc>()
 // The worker's docs have no 'update' listener to mute: Yjs then skips encoding each change.
 const receiver = new UpdateReceiver()
 
 function handle(request: BigDocRequest): BigDocReply | undefined {
   switch (request.op) {
     case 'open': {
-      docs.get(request.key)?.destroy()
+      docs.get(request.key)?.doc.destroy()
       const doc = newServerDoc({ gc: true })
       // Our own accepted state: it applied before, it applies again.
-      for (const update of request.updates) Y.applyUpdate(doc, update)
-      docs.set(request.key, doc)
+      let bytes = 0
+      for (const update of request.updates) {
+        Y.applyUpdate(doc, update)
+        bytes += update.byteLength
+      }
+      docs.set(request.key, { doc, bytes })
       return { id: request.id, ok: true, value: Y.encodeStateVector(doc) }
     }
     case 'close':
-      docs.get(request.key)?.destroy()
+      docs.get(request.key)?.doc.destroy()
       docs.delete(request.key)
       return undefined
     case 'apply': {
-      const doc = docOf(request.key)
+      const held = heldDoc(request.key)
+      const doc = held.doc
       let integrated: Uint8Array | undefined
       const reply = (told: boolean, error?: string): ApplyReply => ({
         told,
@@ -43,31 +58,31 @@ function handle(request: BigDocRequest): BigDocReply | undefined {
         const told = receiver.apply(doc, request.update, null, (part) => {
           integrated = part
         })
+        if (told) held.bytes += request.update.byteLength
         return { id: request.id, ok: true, value: reply(told) }
       } catch (error) {
         return { id: request.id, ok: true, value: reply(false, String(error)) }
       }
     }
     case 'first-sync': {
-      const doc = docOf(request.key)
+      const doc = heldDoc(request.key).doc
       const pieces = encodeStateAsUpdatePieces(doc, request.stateVector, request.maxPieceBytes)
       return { id: request.id, ok: true, value: pieces }
     }
     case 'snapshot': {
-      const doc = docOf(request.key)
-      const value: SnapshotReply = {
-        update: Y.encodeStateAsUpdate(doc),
-        stateVector: Y.encodeStateVector(doc),
-      }
+      const held = heldDoc(request.key)
+      const update = encodeWhole(held.doc, held.bytes)
+      held.bytes = update.byteLength
+      const value: SnapshotReply = { update, stateVector: Y.encodeStateVector(held.doc) }
       return { id: request.id, ok: true, value }
     }
   }
 }
 
-function docOf(key: string): Y.Doc {
-  const doc = docs.get(key)
-  if (!doc) throw new Error(`no big doc ${key} on this worker`)
-  return doc
+function heldDoc(key: string): HeldDoc {
+  const held = docs.get(key)
+  if (!held) throw new Error(`no big doc ${key} on this worker`)
+  return held
 }
 
 /** The buffers a reply can hand over instead of copying (each owns its whole ArrayBuffer). */
@@ -82,6 +97,11 @@ function transferables(reply: BigDocReply): ArrayBuffer[] {
         ? [value.stateVector, ...(value.integrated ? [value.integrated] : [])]
         : [value.update, value.stateVector]
   const buffers = new Set<ArrayBuffer>()
+  // A snapshot's update may be a view of a bigger buffer this thread made for it alone.
+  if (!Array.isArray(value) && !(value instanceof Uint8Array) && !('told' in value)) {
+    const buffer = value.update.buffer
+    if (buffer instanceof ArrayBuffer && value.update.byteOffset === 0) buffers.add(buffer)
+  }
   for (const array of arrays) {
     const buffer = array.buffer
     if (buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === buffer.byteLength)
