@@ -111,9 +111,21 @@ export function firstSyncFromEncoded(encoded: EncodedDoc, stateVector: Uint8Arra
 
 /** Sends first-sync pieces: updates, then the last as the sync step 2. */
 export function sendFirstSync(connection: RoomConnection, pieces: readonly Uint8Array[]): void {
-  const messages = pieces.map((piece, index) =>
-    index === pieces.length - 1 ? encodeSyncStep2(piece) : encodeUpdate(piece),
-  )
+  const messages = firstSyncMessages(pieces)
   if (connection.sendPaced) connection.sendPaced(messages, 'sync-step2')
   else for (const message of messages) connection.send(message, 'sync-step2')
+}
+
+/**
+ * Each piece framed when its turn comes, and let go once framed. Why: framing copies the
+ * piece, so framing all at once held the doc twice until both were sent (26 MB of pieces plus
+ * 26 MB of messages for a 26 MB doc); now one piece at a time is held twice.
+ */
+function* firstSyncMessages(pieces: readonly Uint8Array[]): Generator<Uint8Array> {
+  const left: (Uint8Array | undefined)[] = [...pieces]
+  for (let index = 0; index < left.length; index++) {
+    const piece = left[index]!
+    left[index] = undefined
+    yield index === left.length - 1 ? encodeSyncStep2(piece) : encodeUpdate(piece)
+  }
 }

@@ -24,7 +24,7 @@ export interface RoomConnection {
    * slow-client budget (the first sync: bounded by the doc, not by the client's speed).
    * Optional: without it the room falls back on `send`.
    */
-  sendPaced?(messages: readonly Uint8Array[], type: OutgoingType): void
+  sendPaced?(messages: Iterable<Uint8Array>, type: OutgoingType): void
   close(code: CloseCodeName, detail?: string): void
 }
 

@@ -188,7 +188,7 @@ export class Connection implements RoomConnection {
   }
 
   /** The rest of a first sync, outside the send budget (see Outgoing.sendPaced). */
-  sendPaced(messages: readonly Uint8Array[], type: OutgoingType): void {
+  sendPaced(messages: Iterable<Uint8Array>, type: OutgoingType): void {
     if (this.closed) return
     this.outgoing.sendPaced(messages, type)
   }

@@ -16,8 +16,11 @@ export class Outgoing {
   /** Undefined when ws cannot be written past (see rawSocketOf): then every frame goes through ws.send. */
   private readonly outbox: FrameOutbox | undefined
   private stopped = false
-  /** Messages waiting for the previous paced one to leave (the rest of a first sync). */
-  private paced: Uint8Array[] = []
+  /**
+   * Messages waiting for the previous paced one to leave (the rest of a first sync), as
+   * iterators: a message can be built only when it is its turn (first-sync.ts).
+   */
+  private paced: Iterator<Uint8Array>[] = []
   private pacedType: OutgoingType = 'sync-step2'
   private pacing = false
 
@@ -55,15 +58,24 @@ export class Outgoing {
    * doc (which the server accepted), not by how fast this client reads, and at most one
    * piece sits in ws's buffer at a time, so live traffic keeps the whole budget.
    */
-  sendPaced(messages: readonly Uint8Array[], type: OutgoingType): void {
+  sendPaced(messages: Iterable<Uint8Array>, type: OutgoingType): void {
     if (this.stopped) return
-    this.paced.push(...messages)
+    this.paced.push(messages[Symbol.iterator]())
     this.pacedType = type
     if (!this.pacing) this.sendNextPaced()
   }
 
+  private nextPaced(): Uint8Array | undefined {
+    while (this.paced.length > 0) {
+      const next = this.paced[0]!.next()
+      if (!next.done) return next.value
+      this.paced.shift()
+    }
+    return undefined
+  }
+
   private sendNextPaced(): void {
-    const message = this.paced.shift()
+    const message = this.stopped ? undefined : this.nextPaced()
     if (message === undefined || this.stopped) {
       this.pacing = false
       this.paced = []
