@@ -254,7 +254,7 @@ export class BaseDocStore implements DocStore {
       next = (await this.pool.compact(snapshot ? [snapshot, ...values] : values, gc)).snapshot
     }
     if (options.dryRun) return result(false, next.byteLength)
-    // One atomic commit: the new snapshot appears exactly when the merged entries vanish.
+    // The merged entries vanish only once the new snapshot is written (store-backend.ts).
     await this.backend.commitCompaction(docName, next, merged)
     this.forget(docName, merged)
     const stats = this.logStats.get(docName)

@@ -63,8 +63,9 @@ export interface DocStore {
   /** Writes everything queued so far, for every doc. */
   flush(): Promise<void>
   /**
-   * Merges a doc's log into its snapshot in one atomic batch: from the live document when
-   * the LiveStateSource has it, else from the log, verified. Entries appended meanwhile stay.
+   * Merges a doc's log into its snapshot: from the live document when the LiveStateSource
+   * has it, else from the log, verified. Entries appended meanwhile stay. The merged entries
+   * are deleted only after the snapshot is written (in the same batch unless it is big).
    */
   compact(docName: string, options?: CompactionOptions): Promise<CompactionResult>
   /** Where compaction of open docs takes their state from (undefined: always the log). */

@@ -35,6 +35,12 @@ const DOC_SCOPED_SECTIONS = ['h']
 const generationKey = (docName: string) => `g${SEP}${docName}`
 const docKeyPrefix = (docName: string) => `${DOC_PREFIX}${docName}${SEP}`
 const snapshotKey = (docName: string) => `${docKeyPrefix(docName)}s`
+/**
+ * From this size a value is written with `db.put`, not in a batch: a log entry (writeBatch)
+ * or a compaction's snapshot (commitCompaction). Updates this big come from pastes and big
+ * docs; typing never makes them.
+ */
+const BIG_VALUE_BYTES = 256 * 1024
 const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_PREFIX}${docName}\u0001` })
 
 /**
@@ -124,33 +130,53 @@ export class LevelBackend implements StoreBackend {
    * form clones every operation object first (abstract-level #arrayBatch). 350-entry
    * batches over 200 docs: 2.7-2.85 -> 2.0-2.6 us of CPU per entry, 4.9-6.1 -> 3.5-4.3 us on
    * the main thread (3 runs each, 1 core, loaded box). Atomic like the array form.
+   *
+   * Entries of BIG_VALUE_BYTES or more are put on their own, beside the batch: in a batch
+   * classic-level copies a value twice on the event loop (into a fresh buffer, then into
+   * the batch's growing string, reallocated as it grows), `db.put` once (the write itself
+   * runs on libuv's pool). So a batch with a big entry is not atomic: a failure may leave
+   * some entries written. The queue writes a failed batch again under the same keys, so
+   * nothing is lost or doubled (store-backend.ts).
    */
   async writeBatch(entries: readonly LogWrite[]): Promise<void> {
     const batch = this.db.batch()
     const log = `${SEP}l${this.bootId}`
+    const puts: Promise<void>[] = []
     try {
       for (const entry of entries) {
-        batch.put(
-          `${DOC_PREFIX}${entry.docName}${log}${entry.seq.toString(16).padStart(8, '0')}`,
-          entry.value,
-        )
+        const key = `${DOC_PREFIX}${entry.docName}${log}${entry.seq.toString(16).padStart(8, '0')}`
+        if (entry.value.byteLength >= BIG_VALUE_BYTES) puts.push(this.db.put(key, entry.value))
+        else batch.put(key, entry.value)
       }
     } catch (error) {
-      await batch.close()
+      await Promise.allSettled([batch.close(), ...puts])
       throw error
     }
-    await batch.write()
+    // allSettled first: no put may still be running when this rejects (the queue retries).
+    const settled = await Promise.allSettled([batch.write(), ...puts])
+    for (const result of settled) if (result.status === 'rejected') throw result.reason
   }
 
-  /** A chained batch, like writeBatch (the array form cloned 500 operation objects per doc). */
+  /**
+   * A chained batch, like writeBatch (the array form cloned 500 operation objects per doc).
+   * A snapshot of BIG_VALUE_BYTES or more is put on its own first, then the deletes are
+   * batched: classic-level copies a value on the calling thread as it is added to a batch
+   * (into a fresh buffer, then into the batch's growing string, which a following delete
+   * may reallocate), three copies of the snapshot on the event loop; `db.put` copies it
+   * once and writes it on libuv's pool. 50 MB on this box: 550-1,000 ms of event loop in
+   * the batch, one copy is a third of that (fresh pages cost ~5 ms per MiB here).
+   */
   async commitCompaction(
     docName: string,
     snapshot: Uint8Array,
     merged: readonly StoredLogEntry[],
   ): Promise<void> {
+    const separate = snapshot.byteLength >= BIG_VALUE_BYTES
+    if (separate) await this.db.put(snapshotKey(docName), snapshot)
+    if (separate && merged.length === 0) return
     const batch = this.db.batch()
     try {
-      batch.put(snapshotKey(docName), snapshot)
+      if (!separate) batch.put(snapshotKey(docName), snapshot)
       for (const entry of merged) batch.del(entry.id)
     } catch (error) {
       await batch.close()

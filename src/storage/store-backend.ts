@@ -48,9 +48,18 @@ export interface StoreBackend {
   /** Closes it; called once, after the last write. */
   close(): Promise<void>
   readDoc(docName: string): Promise<StoredDoc>
-  /** Writes every entry atomically (all or none). A rejection leaves nothing written. */
+  /**
+   * Writes every entry. A rejection may leave some written (the LevelDB backend puts big
+   * entries apart from its batch): the caller writes the same entries again under the same
+   * keys (write-queue.ts), which changes nothing for those already there.
+   */
   writeBatch(entries: readonly LogWrite[]): Promise<void>
-  /** Atomically: `snapshot` becomes the doc's snapshot and exactly the `merged` entries vanish. */
+  /**
+   * `snapshot` becomes the doc's snapshot and exactly the `merged` entries vanish; never an
+   * entry before the snapshot is written. A backend may do it in two writes (snapshot, then
+   * the deletes): a reader or a crash in between sees the snapshot and entries it already
+   * holds, which load to the same doc (Yjs updates are idempotent).
+   */
   commitCompaction(docName: string, snapshot: Uint8Array, merged: readonly StoredLogEntry[]): Promise<void>
   /** Stats of the stored docs in UTF-8 (code point) name order, streamed. */
   listDocs(options: ListOptions): AsyncIterable<DocStats>

@@ -13,7 +13,7 @@ const MIN_RETRY_MS = 250
 
 export interface WriteQueueOptions {
   readonly intervalMs: number
-  /** Writes one batch atomically. */
+  /** Writes one batch; after a failure it is written again whole, under the same keys. */
   readonly write: (batch: readonly LogWrite[]) => Promise<void>
   /** True once the store is closing: arm no timers. */
   readonly stopped: () => boolean

@@ -94,6 +94,81 @@ describe('LevelDocStore on-disk layout (unchanged by the core/backend split)', (
   })
 })
 
+describe('LevelDocStore big values (written apart from their batch)', () => {
+  const bigText = (clientID: number, chars: number) => {
+    const doc = new Y.Doc()
+    doc.clientID = clientID
+    let text = ''
+    for (let i = 0; text.length < chars; i++) text += `${i.toString(36)} `
+    doc.getText('t').insert(0, text.slice(0, chars))
+    return Y.encodeStateAsUpdate(doc)
+  }
+  const small = (clientID: number, value: string) => {
+    const doc = new Y.Doc()
+    doc.clientID = clientID
+    doc.getText('s').insert(0, value)
+    return Y.encodeStateAsUpdate(doc)
+  }
+  const textsOf = (update: Uint8Array) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    return [doc.getText('t').length, doc.getText('s').toString()]
+  }
+
+  it('a batch with big and small entries stores each under its log key, and compaction replaces them by one snapshot', async () => {
+    const dir = await tempDir('yws-store-')
+    const keysOf = async () =>
+      (await dumpLevel(dir)).map(([key]) => key).filter((key) => key.startsWith('d\u0000d\u0000'))
+    let store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    store.append('d', small(3, 'a'))
+    store.append('d', bigText(1, 300_000))
+    store.append('d', small(4, 'b'))
+    store.append('d', bigText(2, 600_000))
+    await store.close()
+    expect((await keysOf()).map((key) => key.slice(4, 5))).toEqual(['l', 'l', 'l', 'l'])
+
+    store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    const loaded = await store.load('d')
+    expect(loaded.logEntries).toBe(4)
+    const expected = textsOf(loaded.update)
+    expect(expected[0]).toBe(900_000)
+    const result = await store.compact('d')
+    expect([result.compacted, result.logEntriesMerged]).toEqual([true, 4])
+    await store.close()
+    expect(await keysOf()).toEqual(['d\u0000d\u0000s'])
+
+    store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    const reloaded = await store.load('d')
+    expect([reloaded.logEntries, reloaded.snapshotBytes > 256 * 1024]).toEqual([0, true])
+    expect(textsOf(reloaded.update)).toEqual(expected)
+    await store.close()
+  })
+
+  it('a big snapshot beside the entries it holds (a compaction interrupted between its two writes) loads the same doc', async () => {
+    const dir = await tempDir('yws-store-')
+    const entries = [bigText(1, 300_000), small(2, 'x')]
+    const merged = new Y.Doc()
+    for (const entry of entries) Y.applyUpdate(merged, entry)
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await raw.open()
+    await raw.batch([
+      { type: 'put', key: 'd\u0000d\u0000l00000000abcd00000001', value: entries[0]! },
+      { type: 'put', key: 'd\u0000d\u0000l00000000abcd00000002', value: entries[1]! },
+      { type: 'put', key: 'd\u0000d\u0000s', value: Y.encodeStateAsUpdate(merged) },
+    ])
+    await raw.close()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    expect(textsOf((await store.load('d')).update)).toEqual([300_000, 'x'])
+    expect((await store.compact('d')).logEntriesMerged).toBe(2)
+    expect(textsOf((await store.load('d')).update)).toEqual([300_000, 'x'])
+    await store.close()
+  })
+})
+
 describe('LevelDocStore readOnly', () => {
   it('writes nothing, not even a boot id, and refuses writes', async () => {
     const dir = await storeWith(['a', 'b'])
