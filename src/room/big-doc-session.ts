@@ -14,7 +14,7 @@
  * from base + pending without it, so the room applies it there.
  */
 import * as Y from 'yjs'
-import type { ApplyReply, SnapshotReply } from '../workers/big-doc-protocol.js'
+import type { ApplyReply, LentReply, SnapshotReply } from '../workers/big-doc-protocol.js'
 import type { EncodedDoc } from './doc-holder.js'
 
 /** The big-doc host as a session uses it (workers/big-doc-host.ts). */
@@ -22,6 +22,8 @@ export interface BigDocHosting {
   /** Changes when the worker thread was replaced: docs opened before must be opened again. */
   readonly generation: number
   open(key: string, updates: readonly Uint8Array[]): Promise<Uint8Array>
+  /** `open` of one update whose buffer is handed over, not copied (big-doc-host.ts). */
+  openLent?(key: string, update: Uint8Array): Promise<LentReply>
   close(key: string): void
   apply(key: string, update: Uint8Array): Promise<ApplyReply>
   firstSync(key: string, stateVector: Uint8Array, maxPieceBytes: number): Promise<Uint8Array[]>
@@ -59,15 +61,23 @@ export class BigDocSession {
   /** Resolves with the state vector once the worker has built the doc (rejects: it could not). */
   readonly opened: Promise<Uint8Array>
 
+  /** @param lend hand `state.update` to the worker (see `load`) instead of copying it */
   constructor(
     private readonly host: BigDocHosting,
     docName: string,
     state: EncodedDoc,
+    lend = false,
   ) {
     this.key = `${++sessions}:${docName}`
     this.base = state.update
     this.vector = state.stateVector
-    this.opened = host.open(this.key, [state.update])
+    this.opened =
+      lend && host.openLent
+        ? host.openLent(this.key, state.update).then((reply) => {
+            this.base = reply.updates[0]!
+            return reply.stateVector
+          })
+        : host.open(this.key, [state.update])
     // A failure shows again in the requests that follow (they fail on a missing doc).
     this.opened.catch(() => undefined)
     this.generation = host.generation
@@ -75,10 +85,13 @@ export class BigDocSession {
 
   /**
    * A session for a doc just loaded, without its state vector yet (the worker computes it:
-   * 2-18 ms of main thread for 5 MB). Rejects, with the session ended, when the worker fails.
+   * 2-18 ms of main thread for 5 MB). `update`'s buffer is handed to the worker, not copied
+   * (a 50 MB copy on the event loop), and the worker's copy of it becomes the base: `update`
+   * is unusable after the call, also when it rejects. Rejects, with the session ended, when
+   * the worker fails.
    */
   static async load(host: BigDocHosting, docName: string, update: Uint8Array): Promise<BigDocSession> {
-    const session = new BigDocSession(host, docName, { update, stateVector: new Uint8Array([0]) })
+    const session = new BigDocSession(host, docName, { update, stateVector: new Uint8Array([0]) }, true)
     try {
       session.vector = await session.opened
     } catch (error) {

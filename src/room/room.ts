@@ -115,7 +115,7 @@ export class Room implements RelaySink {
 
   /** Loads the document from storage; the room is returned only once it is complete. */
   static async open(docName: string, deps: RoomDeps): Promise<Room> {
-    const loaded = await deps.store.load(docName)
+    let loaded = await deps.store.load(docName)
     const logger = deps.logger.child({ doc: docName })
     logger.debug({ bytes: loaded.update.byteLength, logEntries: loaded.logEntries }, 'document loaded')
     const host = deps.workers?.bigDocs
@@ -126,6 +126,10 @@ export class Room implements RelaySink {
         logger.warn({ err: error }, 'the big-doc worker could not load the doc; held encoded')
         return undefined
       })
+      // The loaded bytes were handed to the worker (detached here): its copy is the base,
+      // or, if it failed, the doc is read again.
+      if (inWorker) loaded = { ...loaded, update: inWorker.updates()[0]! }
+      else if (loaded.update.byteLength === 0) loaded = await deps.store.load(docName)
     }
     return new Room(docName, deps, logger, loaded, inWorker)
   }

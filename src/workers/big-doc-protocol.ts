@@ -13,6 +13,11 @@ export type BigDocRequest =
       readonly id: number
       readonly key: string
       readonly updates: readonly Uint8Array[]
+      /**
+       * The updates' buffers were transferred, not copied: answer a LentReply, whose copies
+       * (made here, off the event loop) replace what the host gave away.
+       */
+      readonly lent?: boolean
     }
   | { readonly op: 'close'; readonly key: string }
   /** Applies one validated update; see ApplyReply. */
@@ -43,6 +48,12 @@ export interface ApplyReply {
   readonly stateVector: Uint8Array
 }
 
+/** The answer to an `open` with `lent`: the state vector and a copy of each update, in order. */
+export interface LentReply {
+  readonly stateVector: Uint8Array
+  readonly updates: readonly Uint8Array[]
+}
+
 export interface SnapshotReply {
   readonly update: Uint8Array
   readonly stateVector: Uint8Array
@@ -53,6 +64,6 @@ export type BigDocReply =
   | {
       readonly id: number
       readonly ok: true
-      readonly value: ApplyReply | SnapshotReply | Uint8Array[] | Uint8Array
+      readonly value: ApplyReply | SnapshotReply | LentReply | Uint8Array[] | Uint8Array
     }
   | { readonly id: number; readonly ok: false; readonly error: string }

@@ -10,7 +10,7 @@ import * as Y from 'yjs'
 import { UpdateReceiver } from '../room/receive.js'
 import { encodeStateAsUpdatePieces } from '../room/split-update.js'
 import { newServerDoc } from '../storage/server-doc.js'
-import type { ApplyReply, BigDocReply, BigDocRequest, SnapshotReply } from './big-doc-protocol.js'
+import type { ApplyReply, BigDocReply, BigDocRequest, LentReply, SnapshotReply } from './big-doc-protocol.js'
 import { encodeWhole } from './encode-whole.js'
 
 interface HeldDoc {
@@ -38,7 +38,11 @@ function handle(request: BigDocRequest): BigDocReply | undefined {
         bytes += update.byteLength
       }
       docs.set(request.key, { doc, bytes })
-      return { id: request.id, ok: true, value: Y.encodeStateVector(doc) }
+      const stateVector = Y.encodeStateVector(doc)
+      if (!request.lent) return { id: request.id, ok: true, value: stateVector }
+      // Copies, not the received buffers: the doc may hold views into them (binary content).
+      const value: LentReply = { stateVector, updates: request.updates.map((update) => update.slice()) }
+      return { id: request.id, ok: true, value }
     }
     case 'close':
       docs.get(request.key)?.doc.destroy()
@@ -95,10 +99,12 @@ function transferables(reply: BigDocReply): ArrayBuffer[] {
       ? [value]
       : 'told' in value
         ? [value.stateVector, ...(value.integrated ? [value.integrated] : [])]
-        : [value.update, value.stateVector]
+        : 'updates' in value
+          ? [value.stateVector, ...value.updates]
+          : [value.update, value.stateVector]
   const buffers = new Set<ArrayBuffer>()
   // A snapshot's update may be a view of a bigger buffer this thread made for it alone.
-  if (!Array.isArray(value) && !(value instanceof Uint8Array) && !('told' in value)) {
+  if (!Array.isArray(value) && !(value instanceof Uint8Array) && 'update' in value) {
     const buffer = value.update.buffer
     if (buffer instanceof ArrayBuffer && value.update.byteOffset === 0) buffers.add(buffer)
   }

@@ -112,6 +112,19 @@ describe('a doc in the big-doc worker', { timeout: 120_000 }, () => {
     expect(reader.text.toString()).toBe(expected)
     // Loaded straight into the worker: its state vector and the first sync were computed there.
     expect(again.app.registry.get('compacting')?.content.remote).toBeDefined()
+    // The loaded bytes were handed to the worker; its copy is the base the room reads and
+    // compacts from (a detached base would read as an empty doc).
+    typeTogether([reader], 5)
+    const after = reader.text.toString()
+    const reloaded = again.app.registry.get('compacting')!
+    await waitFor(() => Buffer.compare(reloaded.stateVector(), Y.encodeStateVector(reader.doc)) === 0)
+    expect(Y.mergeUpdates([reloaded.encodeStateAsUpdate()]).byteLength).toBeGreaterThan(BIG_CHARS)
+    expect((await again.app.store.compact('compacting')).compacted).toBe(true)
+    reader.destroy()
+    await again.close()
+    const third = await startServer({ dataDir: server.config.dataDir })
+    const last = await connectSynced(third.url, 'compacting')
+    expect(last.text.toString()).toBe(after)
   })
 
   it('closes only the sender of an update Yjs cannot apply, and stores none of it', async () => {

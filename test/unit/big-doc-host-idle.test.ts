@@ -41,3 +41,42 @@ describe('BigDocHost idle thread', () => {
     expect(reply.told).toBe(true)
   }, 60_000)
 })
+
+describe('BigDocHost openLent', () => {
+  let host: BigDocHost | undefined
+  afterEach(async () => {
+    await host?.shutdown()
+    host = undefined
+  })
+
+  it('hands the buffer over (detached here) and answers with an equal copy; the doc keeps its binary content', async () => {
+    host = new BigDocHost(IDLE_MS)
+    const source = new Y.Doc()
+    source.getText('t').insert(0, 'lent')
+    source.getMap('m').set('bytes', new Uint8Array([1, 2, 3, 4]))
+    const update = Y.encodeStateAsUpdate(source)
+    const expected = update.slice()
+    const reply = await host.openLent('lent', update)
+    expect(update.byteLength).toBe(0)
+    expect(reply.updates).toHaveLength(1)
+    expect(reply.updates[0]).toEqual(expected)
+    expect(reply.stateVector).toEqual(Y.encodeStateVector(source))
+    // The worker's doc still reads the binary content it took from the handed-over buffer.
+    const snapshot = await host.snapshot('lent')
+    const copy = new Y.Doc()
+    Y.applyUpdate(copy, snapshot.update)
+    expect(copy.getMap('m').get('bytes')).toEqual(new Uint8Array([1, 2, 3, 4]))
+    expect(copy.getText('t').toString()).toBe('lent')
+  }, 60_000)
+
+  it('copies a view into a larger buffer instead of detaching it', async () => {
+    host = new BigDocHost(IDLE_MS)
+    const update = textUpdate('view')
+    const larger = new Uint8Array(update.byteLength + 8)
+    larger.set(update, 4)
+    const view = larger.subarray(4, 4 + update.byteLength)
+    const reply = await host.openLent('view', view)
+    expect(view).toEqual(update)
+    expect(reply.updates[0]).toEqual(update)
+  }, 60_000)
+})
