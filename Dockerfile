@@ -32,10 +32,16 @@ RUN npm run build \
 
 # --- runtime --------------------------------------------------------------------------
 FROM ${BASE} AS runtime
+# GLIBC_TUNABLES: glibc (>= 2.35) asks the kernel for transparent huge pages for what malloc
+# maps, which is where Node's big buffers live (a big doc's updates, snapshots, LevelDB
+# values). Touching fresh 4 KiB pages cost ~5 ms per MiB on the 2-core bench VM, 0.2 ms with
+# huge pages: a 50 MB copy 210-550 ms -> 8-83 ms, all of it on the event loop
+# (docs/architecture.md "Big and idle documents"). Ignored by older glibc and where THP is off.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=1234 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 # A non-root user: `node` (uid 1000) exists in the official images; bases without it get
 # one written directly (minimal bases have no useradd).
 RUN if ! id node >/dev/null 2>&1; then \
