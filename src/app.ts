@@ -143,6 +143,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return this.load(docName)
     },
   })
+  // An update reaches this disk only once Redis confirmed it or its doc is marked owed: a
+  // process killed while an XADD hangs must not keep the update here alone.
+  if (relay.beforeStore) store.useWriteGuard?.((docs) => relay.beforeStore?.(docs))
   const revocations = new RevocationList({ ttlMs: config.revocationTtlMs })
   const tokenVerifier = verifierFromConfig(config, (error) =>
     logger.error({ err: error, url: config.authJwksUrl }, 'JWKS fetch failed; using the last key set served'),

@@ -41,6 +41,7 @@ export type {
   LiveStateSource,
   LoadedDoc,
   StoreObserver,
+  StoreWriteGuard,
 } from './storage/doc-store.js'
 export { MemoryDatabase, MemoryDocStore } from './storage/memory-doc-store.js'
 export type {

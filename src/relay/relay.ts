@@ -66,6 +66,13 @@ export interface Relay {
    * re-publish the docs nobody has open here (promise 3).
    */
   attachStoredDocs(docs: StoredDocs): void
+  /**
+   * Called by the store before it writes updates of `docs` (a StoreWriteGuard): resolves once
+   * every one of them whose published updates Redis has not confirmed yet is marked owed on
+   * disk, so a process killed before the confirmation leaves the mark beside the update.
+   * Absent (or `undefined` returned): nothing to wait for.
+   */
+  beforeStore?(docs: ReadonlySet<string>): Promise<void> | undefined
   /** Registers the handler for control messages from other instances. */
   onControl(handler: (message: ControlMessage) => void): void
   /**

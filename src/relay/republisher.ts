@@ -44,8 +44,12 @@ export interface StoredDocs {
  * process; cleared once the doc's stored state was appended to its stream.
  */
 export interface OwedDocs {
-  /** Marks a doc (idempotent); resolves once the mark is on disk. */
-  add(docName: string): Promise<void>
+  /**
+   * Marks a doc (idempotent); resolves once the mark is on disk. `sync: false`: written, not
+   * fsynced; enough when it only has to precede later writes of the same store (LevelDB's log
+   * keeps write order, so nothing written after it survives a crash without it).
+   */
+  add(docName: string, options?: { sync?: boolean }): Promise<void>
   /** Clears a doc's mark. */
   delete(docName: string): Promise<void>
   /** Every marked doc name. */

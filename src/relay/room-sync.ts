@@ -70,6 +70,12 @@ export interface RoomSyncContext {
   docDeleted(docName: string, generation: number): void
   /** Redis may lack changes of this doc, and this room may not be there to resync: mark it. */
   owe(docName: string): void
+  /**
+   * An update XADD of this doc was handed to the writer (`+1`) or settled, landed or not
+   * (`-1`): the relay counts them per doc for its beforeStore (an update stored while its
+   * XADD is unanswered is marked owed first).
+   */
+  unconfirmed(docName: string, delta: 1 | -1): void
   /** The room left: the relay forgets it. */
   left(room: RoomSync): void
 }
@@ -175,18 +181,25 @@ export class RoomSync implements RoomRelay, AppendOwner {
       if (kind === 'u') this.markStale()
       return
     }
+    if (kind === 'u') this.context.unconfirmed(this.docName, 1)
     this.context.writer.enqueue({ key: this.keys.stream, kind, data, owner: this })
   }
 
   appended(kind: EntryKind, error: Error | undefined): void {
+    if (kind === 'u') {
+      // Marked before the count drops: the relay then keeps the doc's mark (owed, not only
+      // unconfirmed), since the XADD may not have landed.
+      if (error) this.context.owe(this.docName)
+      this.context.unconfirmed(this.docName, -1)
+    }
     if (!error) {
       this.compaction.add()
       this.maybeCompact()
     } else if (kind === 'u') {
       // The XADD may or may not have landed; a resync pushes the diff either way (idempotent).
-      // A room that left meanwhile cannot resync: its doc is marked owed instead.
-      if (this.hasLeft()) this.context.owe(this.docName)
-      else this.resync('publish-failed')
+      // The doc is marked owed above: the resync may not finish (the process may stop, the
+      // room may leave), and a room that left cannot resync at all.
+      if (!this.hasLeft()) this.resync('publish-failed')
     }
   }
 

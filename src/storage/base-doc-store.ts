@@ -29,6 +29,7 @@ import type {
   LiveStateSource,
   LoadedDoc,
   StoreObserver,
+  StoreWriteGuard,
 } from './doc-store.js'
 import { totalBytes } from './merge.js'
 import type { ListOptions, LogWrite, StoreBackend, StoredLogEntry } from './store-backend.js'
@@ -78,6 +79,7 @@ export class BaseDocStore implements DocStore {
   /** One compaction at a time per doc (single-flight). */
   private readonly compactions = new Map<string, Promise<CompactionResult>>()
   private liveState: LiveStateSource | undefined
+  private writeGuard: StoreWriteGuard | undefined
   /**
    * Docs past a threshold, waiting for their automatic compaction. Many docs edited at the
    * same pace cross it together; compacting them all at once ran every doc's encode, read and
@@ -102,6 +104,7 @@ export class BaseDocStore implements DocStore {
     this.queue = new WriteQueue({
       intervalMs: options.flushIntervalMs ?? 100,
       write: (batch) => this.backend.writeBatch(batch),
+      beforeWrite: (docs) => this.writeGuard?.(docs),
       stopped: () => this.lifecycle.isShuttingDown,
       onWritten: (batch, docs, seconds) => this.written(batch, docs, seconds),
       onError: (error) => this.observer.onFlushError?.(error),
@@ -122,6 +125,10 @@ export class BaseDocStore implements DocStore {
 
   useLiveState(source: LiveStateSource | undefined): void {
     this.liveState = source
+  }
+
+  useWriteGuard(guard: StoreWriteGuard | undefined): void {
+    this.writeGuard = guard
   }
 
   async load(docName: string): Promise<LoadedDoc> {
@@ -254,6 +261,8 @@ export class BaseDocStore implements DocStore {
       next = (await this.pool.compact(snapshot ? [snapshot, ...values] : values, gc)).snapshot
     }
     if (options.dryRun) return result(false, next.byteLength)
+    // A live state may hold updates appended after the flush above: guarded like a batch.
+    await this.writeGuard?.(new Set([docName]))
     // The merged entries vanish only once the new snapshot is written (store-backend.ts).
     await this.backend.commitCompaction(docName, next, merged)
     this.forget(docName, merged)

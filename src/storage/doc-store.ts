@@ -54,6 +54,16 @@ export interface DocStats {
  */
 export type LiveStateSource = (docName: string) => Uint8Array | Promise<Uint8Array | undefined> | undefined
 
+/**
+ * Called before the store writes a batch of updates of `docs` (and before it commits a
+ * compaction of one doc): resolves once whatever must be on disk before those updates is
+ * there. The relay uses it to mark docs whose updates Redis has not confirmed yet, so an
+ * update never reaches this disk without either being in Redis or being marked owed (a
+ * process killed while its XADD hung would otherwise keep the update here alone). It must
+ * not reject; `undefined`: nothing to wait for.
+ */
+export type StoreWriteGuard = (docs: ReadonlySet<string>) => Promise<void> | undefined
+
 export interface DocStore {
   open(): Promise<void>
   readonly isOpen: boolean
@@ -70,6 +80,8 @@ export interface DocStore {
   compact(docName: string, options?: CompactionOptions): Promise<CompactionResult>
   /** Where compaction of open docs takes their state from (undefined: always the log). */
   useLiveState(source: LiveStateSource | undefined): void
+  /** What runs before each write of updates (see StoreWriteGuard); optional for custom stores. */
+  useWriteGuard?(guard: StoreWriteGuard | undefined): void
   /**
    * Stats of every stored doc, in UTF-8 name order, streamed (never the whole DB in memory);
    * `after` resumes after that name.

@@ -13,7 +13,7 @@ const MARK = new Uint8Array([1])
 
 /** Marked docs of `store`: add (idempotent, on disk when it resolves), delete, list. */
 export interface OwedMarks {
-  add(docName: string): Promise<void>
+  add(docName: string, options?: { sync?: boolean }): Promise<void>
   delete(docName: string): Promise<void>
   names(): AsyncIterable<string>
 }
@@ -28,7 +28,7 @@ export function owedMarks(store: LevelDocStore, options: { sync?: boolean } = {}
   const table = store.sideTable(OWED_TABLE)
   const sync = options.sync ?? true
   return {
-    add: (docName) => table.put(docName, MARK, { sync }),
+    add: (docName, options) => table.put(docName, MARK, { sync: options?.sync ?? sync }),
     delete: (docName) => table.del(docName),
     async *names() {
       for await (const [docName] of table.entries()) yield docName

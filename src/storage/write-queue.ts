@@ -15,6 +15,8 @@ export interface WriteQueueOptions {
   readonly intervalMs: number
   /** Writes one batch; after a failure it is written again whole, under the same keys. */
   readonly write: (batch: readonly LogWrite[]) => Promise<void>
+  /** Awaited before each batch is written, with the batch's docs (never rejects). */
+  readonly beforeWrite?: (docs: ReadonlySet<string>) => Promise<void> | undefined
   /** True once the store is closing: arm no timers. */
   readonly stopped: () => boolean
   readonly onWritten: (batch: readonly LogWrite[], docs: ReadonlySet<string>, seconds: number) => void
@@ -78,6 +80,7 @@ export class WriteQueue {
     this.writingDocs = docs
     const started = performance.now()
     try {
+      await this.options.beforeWrite?.(docs)
       await this.options.write(batch)
     } catch (error) {
       // In front again (order does not matter to Yjs), retried soon.

@@ -13,7 +13,7 @@ import { docKeys } from '../../src/relay/redis-keys.js'
 import { owedMarks } from '../../src/storage/owed-marks.js'
 import { connectSynced } from '../helpers/clients.js'
 import { startRedis } from '../helpers/redis.js'
-import { startServer, type TestServer } from '../helpers/server.js'
+import { spawnServer, startServer, type TestServer } from '../helpers/server.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
@@ -78,6 +78,66 @@ describe('an edit made while Redis was away, in a doc no longer open when it ret
       what: 'the reader on B to see the edit A stored before its restart',
     })
     await waitFor(async () => (await marked(restarted)).length === 0, { what: 'the mark to be cleared' })
+  })
+
+  it('reaches the other instances after the instance was SIGKILLed while its publish hung', async () => {
+    // Redis silent, not gone (SIGSTOPped, a black-holed link): the XADD gets no reply and no
+    // deadline has passed yet, so the room is not stale. The edit is on A's disk; the process
+    // dies before the XADD settles; it restarts after Redis is back and nobody opens the doc
+    // there. Before the fix nothing marked the doc: B never saw the edit (found by a newcomer
+    // run: 95 of 144 words typed on A during a 2 s SIGSTOP of Redis missing on B).
+    const redis = await startRedis()
+    const proxy = await startTcpProxy(redis.port)
+    const dataDir = await tempDir('yws-owed-kill-')
+    const adminToken = 'owed-admin-token-123'
+    const env = { REDIS_PREFIX: 'owed', DATA_DIR: dataDir, ADMIN_TOKEN: adminToken }
+    const a = await spawnServer({ ...env, REDIS_URL: proxy.url, INSTANCE_ID: 'owed-victim' })
+    const b = await instance(redis.url)
+    const writer = await connectSynced(a.url, 'away/killed')
+    const witness = await connectSynced(a.url, 'away/killed')
+    proxy.blackHole()
+    writer.text.insert(0, 'typed while Redis hung, then a crash')
+    await waitFor(() => witness.text.length > 0, { what: 'A to accept the edit' })
+    // On A's disk now (the flush interval would do the same within 100 ms).
+    const flushed = await fetch(`${a.httpUrl}/admin/flush`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    })
+    expect(flushed.status).toBe(200)
+    expect(await a.kill('SIGKILL')).toBe('SIGKILL')
+    writer.destroy()
+    witness.destroy()
+
+    await spawnServer({ ...env, REDIS_URL: redis.url, INSTANCE_ID: 'owed-reborn' })
+    const reader = await connectSynced(b.url, 'away/killed')
+    await waitFor(() => reader.text.toString() === 'typed while Redis hung, then a crash', {
+      timeoutMs: 15_000,
+      what: 'the reader on B to see the edit A stored before it was killed',
+    })
+  })
+
+  it('marks a doc stored while its XADD hangs, and unmarks it once the XADD lands', async () => {
+    const redis = await startRedis()
+    const proxy = await startTcpProxy(redis.port)
+    // A deadline far away: the XADD stays unanswered (not failed) while the link is silent.
+    const a = await startServer(
+      { redisUrl: proxy.url, redisPrefix: 'owed', instanceId: `owed${instances++}` },
+      { relayTuning: { ...tuning, commandTimeoutMs: 60_000 } },
+    )
+    const writer = await connectSynced(a.url, 'away/hung')
+    proxy.blackHole()
+    writer.text.insert(0, 'stored before Redis answered')
+    await waitFor(() => a.app.registry.get('away/hung')?.doc.getText('t').length === 28, {
+      what: 'A to accept the edit',
+    })
+    await a.app.store.flush()
+    expect(await marked(a)).toEqual(['away/hung'])
+
+    proxy.heal()
+    await waitFor(async () => (await marked(a)).length === 0, { what: 'the mark to go once the XADD landed' })
+    const b = await instance(redis.url)
+    const reader = await connectSynced(b.url, 'away/hung')
+    expect(reader.text.toString()).toBe('stored before Redis answered')
   })
 
   it('is not published back when the cluster deleted the doc meanwhile', async () => {
