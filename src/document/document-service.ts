@@ -123,7 +123,14 @@ export class DocumentService {
     const task = (async () => {
       const closed = await this.unloadHere(docName)
       // 0: no shared state (standalone): the store's next generation.
-      const shared = await this.deps.relay.deleteDoc(docName)
+      const shared = await this.deps.relay.deleteDoc(docName).catch((error: unknown) => {
+        // The MULTI may have run (a silent Redis runs what it already received): a retry
+        // then finds the doc gone (404) or deletes it.
+        throw new ClusterUnavailableError(
+          `Redis did not confirm the delete, which may or may not have happened; repeat the DELETE (${error instanceof Error ? error.message : String(error)})`,
+          { cause: error },
+        )
+      })
       const generation = shared > 0 ? shared : (await this.deps.store.generation(docName)) + 1
       await this.deps.store.deleteDoc(docName, generation)
       this.deps.relay.broadcastControl({ type: 'delete', doc: docName, generation })

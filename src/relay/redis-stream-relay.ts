@@ -9,6 +9,7 @@
  * what stays here: connection health, recovery after a reconnect or a stall (single-flight),
  * the document API's view of Redis, and start / close.
  */
+import { ClusterUnavailableError, YwsError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { WorkerPool } from '../workers/worker-pool.js'
@@ -273,21 +274,43 @@ export class RedisStreamRelay implements Relay {
   // Document API
 
   peekDoc(docName: string): Promise<Uint8Array[]> {
-    return peekDocUpdates(this.command, docKeys(this.options.prefix, docName))
+    return this.docCall('peek-doc', () => peekDocUpdates(this.command, docKeys(this.options.prefix, docName)))
   }
 
   deleteDoc(docName: string): Promise<number> {
-    return deleteDocState(this.command, docKeys(this.options.prefix, docName))
+    return this.docCall('delete-doc', () =>
+      deleteDocState(this.command, docKeys(this.options.prefix, docName)),
+    )
   }
 
   async clearDoc(docName: string): Promise<void> {
     // Pending appends go out first, so the removal below comes after our last word.
     await this.writer.drain()
-    await removeInstanceUpdates(this.command, docKeys(this.options.prefix, docName), this.identity.nonce)
+    const keys = docKeys(this.options.prefix, docName)
+    await this.docCall('clear-doc', () => removeInstanceUpdates(this.command, keys, this.identity.nonce))
   }
 
   docGeneration(docName: string): Promise<number> {
-    return readGeneration(this.command, docKeys(this.options.prefix, docName))
+    return this.docCall('doc-generation', () =>
+      readGeneration(this.command, docKeys(this.options.prefix, docName)),
+    )
+  }
+
+  /**
+   * A document-API call under the command deadline, like every relay call: a silent Redis
+   * cannot hold an admin request for ioredis's own timeout. Any failure that is not already
+   * catalogued (CorruptStateError stays what it is) becomes ClusterUnavailableError (503):
+   * the raw ioredis errors answered 500 "internal error" (newcomer run, 2026-12-01).
+   */
+  private async docCall<T>(op: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.guard.run(op, work)
+    } catch (error) {
+      if (error instanceof YwsError) throw error
+      throw new ClusterUnavailableError(`Redis did not answer (${op}: ${describeError(error)}); retry`, {
+        cause: error,
+      })
+    }
   }
 
   // Control channel

@@ -19,6 +19,7 @@ import { httpRequest } from '../helpers/http.js'
 import { openSocket } from '../helpers/raw-socket.js'
 import { SHARED_REDIS_URL, startRedis, uniquePrefix } from '../helpers/redis.js'
 import { startServer, type TestServer } from '../helpers/server.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { TEST_ADMIN_TOKEN } from '../helpers/tokens.js'
 import { waitFor } from '../helpers/wait.js'
@@ -321,5 +322,44 @@ describe('deletion state in Redis', () => {
       // A relay's resync: undefined (malformed) for room-sync to log and skip, not a number.
       expect((await readDocState(redis, keys)).generation).toBeUndefined()
     }
+  })
+})
+
+describe('document API while Redis does not answer', () => {
+  it('GET and DELETE answer 503 naming Redis (not 500), silent Redis and closed Redis alike', async () => {
+    // Found by a newcomer run: GET of a doc not open here answered 500 "internal error" (the raw
+    // ioredis error of the peek), and a DELETE whose MULTI timed out too.
+    const redis = await startRedis()
+    const proxy = await startTcpProxy(redis.port)
+    const server = await startServer(
+      { adminToken: TEST_ADMIN_TOKEN, redisUrl: proxy.url, redisPrefix: 'silent', instanceId: 'silent0' },
+      { relayTuning: { commandTimeoutMs: 300 } },
+    )
+    const posted = await binary(server.port, `${docPath('stored')}/updates`, {
+      method: 'POST',
+      body: textUpdate('kept'),
+    })
+    expect(posted.status).toBe(200)
+    await server.app.registry.unload('stored')
+    proxy.blackHole()
+    for (const method of ['GET', 'DELETE']) {
+      const silent = await httpRequest(server.port, docPath('stored'), { method, headers: ADMIN })
+      expect({ method, status: silent.status }).toEqual({ method, status: 503 })
+      expect(silent.body).toMatch(/Redis/)
+    }
+    // Now the relay knows Redis is away (the deadline replaced the connection).
+    await waitFor(async () => (await httpRequest(server.port, '/readyz')).status === 503, {
+      what: 'the relay to notice',
+    })
+    for (const method of ['GET', 'DELETE']) {
+      const away = await httpRequest(server.port, docPath('stored'), { method, headers: ADMIN })
+      expect({ method, status: away.status }).toEqual({ method, status: 503 })
+      expect(away.body).toMatch(/Redis/)
+    }
+    proxy.heal()
+    await waitFor(async () => (await httpRequest(server.port, '/readyz')).status === 200, {
+      what: 'Redis back',
+    })
+    expect(textOf((await binary(server.port, docPath('stored'))).bytes)).toBe('kept')
   })
 })
