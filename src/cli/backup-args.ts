@@ -23,7 +23,7 @@ backup through a running instance, or offline from a stopped instance's director
 })
 
 export const IMPORT_USAGE = formatUsage({
-  synopsis: 'import (--url URL [--admin-token T] | --data-dir DIR) [source]',
+  synopsis: 'import (--url URL [--admin-token T] | --data-dir DIR) [--in FILE | --from-y-leveldb DIR]',
   about: `Merges documents into a running instance (POST /admin/import: editors see the changes) or
 into a stopped instance's directory. Yjs merges are idempotent: importing twice is harmless.`,
   options: [
