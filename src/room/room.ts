@@ -239,10 +239,17 @@ export class Room implements RelaySink {
     return this.sizeBudget.remeasure() + updateBytes >= BIG_DOC_BYTES
   }
 
-  /** Applies `update` on the worker; fans it out, as receive does, once the worker has it. */
-  private applyOffLoop(update: Uint8Array, origin: RoomConnection | typeof RELAY_ORIGIN): Promise<void> {
+  /**
+   * Applies `update` on the worker; fans it out, as receive does, once the worker has it.
+   * `retry`: a relayed update whose thread died is applied once more (see settleOffLoop).
+   */
+  private applyOffLoop(
+    update: Uint8Array,
+    origin: RoomConnection | typeof RELAY_ORIGIN,
+    retry = origin === RELAY_ORIGIN,
+  ): Promise<void> {
     const session = this.content.toWorker(this.bigDocs!, this.docName)
-    const task = session.apply(update).then((outcome) => this.settleOffLoop(update, origin, outcome))
+    const task = session.apply(update).then((outcome) => this.settleOffLoop(update, origin, outcome, retry))
     const tracked = task.catch((error: unknown) =>
       this.logger.error({ err: error }, 'an update through the big-doc worker failed'),
     )
@@ -256,6 +263,7 @@ export class Room implements RelaySink {
     update: Uint8Array,
     origin: RoomConnection | typeof RELAY_ORIGIN,
     outcome: ApplyOutcome,
+    retry: boolean,
   ): Promise<void> | undefined {
     const connection = origin === RELAY_ORIGIN ? undefined : origin
     if (outcome.kind === 'ended') {
@@ -265,8 +273,19 @@ export class Room implements RelaySink {
         else this.receiveFromRelay(update)
       })
     }
+    if (outcome.kind === 'failed' && retry) {
+      // A relayed update has no sender to resync it, and the relay has moved past its entry:
+      // dropped here, this instance's clients and disk would never get it. The session opens
+      // its doc again on a new thread (base + pending), so try once more; a second failure
+      // (an update that kills every thread) is logged below.
+      this.logger.warn(
+        { err: outcome.error },
+        'the big-doc worker failed; applying the relayed update on a new thread',
+      )
+      return this.applyOffLoop(update, origin, false)
+    }
     if (outcome.kind === 'failed') {
-      // Nothing was applied or sent; the sender resyncs when it reconnects.
+      // Nothing was applied or sent; a client resyncs when it reconnects.
       this.logger.error({ conn: connection?.id, err: outcome.error }, 'the big-doc worker failed')
       connection?.close('internalError')
       return undefined

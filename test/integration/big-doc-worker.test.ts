@@ -5,6 +5,7 @@
  * worker, and an update Yjs cannot
  * apply closes only its sender and is stored nowhere.
  */
+import type { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { encodeUpdate } from '../../src/protocol/messages.js'
@@ -125,6 +126,34 @@ describe('a doc in the big-doc worker', { timeout: 120_000 }, () => {
     const third = await startServer({ dataDir: server.config.dataDir })
     const last = await connectSynced(third.url, 'compacting')
     expect(last.text.toString()).toBe(after)
+  })
+
+  it('applies a relayed update the worker lost when its thread died, on the next thread', async () => {
+    // A thread dies with a relayed update posted to it (an OOM in the thread, a crash): no
+    // sender to close and resync, so before the fix the update was dropped here for good
+    // (this instance's clients and disk never got it; newcomer finding, 2026-12-01).
+    const server = await startServer()
+    const ada = await connectSynced(server.url, 'thread-dies')
+    await pasteBig(ada, server, 'thread-dies')
+    const room = server.app.registry.get('thread-dies')!
+    await waitFor(() => Buffer.compare(room.stateVector(), Y.encodeStateVector(ada.doc)) === 0)
+    const peer = new Y.Doc()
+    Y.applyUpdate(peer, Y.encodeStateAsUpdate(ada.doc))
+    peer.getText('t').insert(0, 'relayed ')
+    const relayed = Y.encodeStateAsUpdate(peer, Y.encodeStateVector(ada.doc))
+    // The host's thread, as the room's worker requests reach it (private: a fault injection).
+    const thread = (room as unknown as { bigDocs: { worker: Worker } }).bigDocs.worker
+    const exited = thread.terminate()
+    room.applyRemoteUpdate(relayed)
+    await exited
+    await waitFor(() => ada.text.toString().startsWith('relayed '), {
+      timeoutMs: 30_000,
+      what: 'the relayed update to reach the client after the thread died',
+    })
+    await server.app.store.flush()
+    const stored = new Y.Doc()
+    Y.applyUpdate(stored, (await server.app.store.load('thread-dies')).update)
+    expect(stored.getText('t').toString().startsWith('relayed ')).toBe(true)
   })
 
   it('closes only the sender of an update Yjs cannot apply, and stores none of it', async () => {
