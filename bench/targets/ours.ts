@@ -91,9 +91,6 @@ export function oursTarget(dir: string): Target {
         ADMIN_TOKEN: adminToken,
         // Empty = unset: the admin routes stay on PORT whatever the harness's environment says.
         ADMIN_PORT: '',
-        // As the Dockerfile sets it (huge pages for big buffers); GLIBC_TUNABLES= (empty)
-        // in the harness's environment runs without it.
-        GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.hugetlb=1',
       }
       if (opts.redisUrl) env.REDIS_URL = opts.redisUrl
       return launchNode(main, root, env, opts.cpu)

@@ -145,6 +145,11 @@ export async function launchNode(
       cwd,
       cpu,
       env: {
+        // Every target gets the malloc our Dockerfile sets (huge pages for big buffers: first
+        // touch of fresh memory costs ~5 ms per MiB on this VM), so a comparison measures the
+        // servers, not a glibc setting only one of them had. GLIBC_TUNABLES= (empty) in the
+        // harness's environment runs all of them without it.
+        GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
         ...process.env,
         ...env,
         HOST: '127.0.0.1',
