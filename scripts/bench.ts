@@ -34,7 +34,7 @@ import { wsRelayTarget } from '../bench/targets/ws-relay.js'
 import { yWebsocketServerTarget } from '../bench/targets/y-websocket-server.js'
 
 const HELP = `usage: npm run bench -- [options]
-  --quick                small sizes, short windows, 2 repetitions (~12 min for all scenarios and 4 targets;
+  --quick                small sizes, short windows, 2 repetitions (~8 min for all scenarios and 4 targets;
                          one scenario on one target: 1-6 min)
   --final                issue 16's "Done when" set, full windows: fan-out (10/200/500 readers), throughput
                          (50, 200, 1000 docs), stall (5 MB and 50 MB), memory (26 MB paste, 1000 docs);
