@@ -119,13 +119,23 @@ export function sendFirstSync(connection: RoomConnection, pieces: readonly Uint8
 /**
  * Each piece framed when its turn comes, and let go once framed. Why: framing copies the
  * piece, so framing all at once held the doc twice until both were sent (26 MB of pieces plus
- * 26 MB of messages for a 26 MB doc); now one piece at a time is held twice.
+ * 26 MB of messages for a 26 MB doc); now one piece at a time is held twice. An iterator over
+ * a closure, not a generator: a suspended generator keeps its arguments, so `pieces` (every
+ * piece) stayed reachable until the last was sent; the closure captures only `left`.
  */
-function* firstSyncMessages(pieces: readonly Uint8Array[]): Generator<Uint8Array> {
+function firstSyncMessages(pieces: readonly Uint8Array[]): IterableIterator<Uint8Array> {
   const left: (Uint8Array | undefined)[] = [...pieces]
-  for (let index = 0; index < left.length; index++) {
-    const piece = left[index]!
-    left[index] = undefined
-    yield index === left.length - 1 ? encodeSyncStep2(piece) : encodeUpdate(piece)
+  let index = 0
+  return {
+    [Symbol.iterator]() {
+      return this
+    },
+    next(): IteratorResult<Uint8Array> {
+      if (index >= left.length) return { done: true, value: undefined }
+      const piece = left[index]!
+      left[index] = undefined
+      index += 1
+      return { done: false, value: index === left.length ? encodeSyncStep2(piece) : encodeUpdate(piece) }
+    },
   }
 }

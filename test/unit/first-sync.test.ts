@@ -4,10 +4,13 @@
  * decode and re-encode of every struct cost about as much as applying the doc (issue 16: the
  * first syncs of 3,000 clients rejoining 1,000 encoded docs after a restart).
  */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { DocHolder, holdsNothing } from '../../src/room/doc-holder.js'
-import { firstSyncFromEncoded } from '../../src/room/first-sync.js'
+import { firstSyncFromEncoded, sendFirstSync } from '../../src/room/first-sync.js'
+import type { RoomConnection } from '../../src/room/room-connection.js'
 
 /** A typed doc with deletions, as two editors leave it after `edits` edits. */
 function typedDoc(edits = 200): Y.Doc {
@@ -57,5 +60,38 @@ describe('first sync from an encoded doc', () => {
     const holder = new DocHolder(update, () => {})
     expect(holder.encodeStateAsUpdate(nothing)).toBe(update)
     expect(holder.live).toBe(false)
+  })
+})
+
+describe('sending first-sync pieces', () => {
+  it('lets a piece go once it is framed, before the last one is sent', async () => {
+    // A full GC on demand, as `node --expose-gc` would give it.
+    setFlagsFromString('--expose-gc')
+    const collect = runInNewContext('gc') as () => void
+    let taken: Iterator<Uint8Array> | undefined
+    const connection = {
+      id: 1,
+      sendPaced(messages: Iterable<Uint8Array>) {
+        taken = messages[Symbol.iterator]()
+      },
+    } as unknown as RoomConnection
+    let pieces: Uint8Array[] | undefined = [
+      new Uint8Array(1 << 20),
+      new Uint8Array(1 << 20),
+      new Uint8Array(8),
+    ]
+    const first = new WeakRef(pieces[0]!)
+    sendFirstSync(connection, pieces)
+    pieces = undefined
+    expect(taken!.next().done).toBe(false)
+    expect(taken!.next().done).toBe(false)
+    // WeakRef targets stay alive until the end of the current job.
+    await new Promise((resolve) => setImmediate(resolve))
+    collect()
+    // A generator kept its argument (every piece) alive until the last piece was taken.
+    expect(first.deref()).toBeUndefined()
+    const last = taken!.next()
+    expect(last.done).toBe(false)
+    expect(taken!.next().done).toBe(true)
   })
 })
