@@ -14,7 +14,7 @@
  * from base + pending without it, so the room applies it there.
  */
 import * as Y from 'yjs'
-import type { ApplyReply, LentReply, SnapshotReply } from '../workers/big-doc-protocol.js'
+import type { ApplyReply, LentReply, SnapshotReply, ValidateReply } from '../workers/big-doc-protocol.js'
 import type { EncodedDoc } from './doc-holder.js'
 
 /** The big-doc host as a session uses it (workers/big-doc-host.ts). */
@@ -25,17 +25,22 @@ export interface BigDocHosting {
   /** `open` of one update whose buffer is handed over, not copied (big-doc-host.ts). */
   openLent?(key: string, update: Uint8Array): Promise<LentReply>
   close(key: string): void
-  apply(key: string, update: Uint8Array): Promise<ApplyReply>
+  apply(key: string, update: Uint8Array, lend?: boolean): Promise<ApplyReply>
+  /** Validates a client message there, its buffer handed over and back (big-doc-host.ts). */
+  validate(message: Uint8Array): Promise<ValidateReply>
   firstSync(key: string, stateVector: Uint8Array, maxPieceBytes: number): Promise<Uint8Array[]>
   snapshot(key: string): Promise<SnapshotReply>
 }
 
 /** What became of one update sent to the worker. */
 export type ApplyOutcome =
-  /** Applied (or refused by Yjs: `error`); accepted bytes are already in the session. */
-  | { readonly kind: 'applied'; readonly reply: ApplyReply }
-  /** The session ended first: the doc now lives elsewhere, apply the update there. */
-  | { readonly kind: 'ended' }
+  /**
+   * Applied (or refused by Yjs: `error`); accepted bytes are already in the session.
+   * `update`: the update's bytes (handed back by the worker when they were lent).
+   */
+  | { readonly kind: 'applied'; readonly reply: ApplyReply; readonly update: Uint8Array }
+  /** The session ended first: the doc now lives elsewhere, apply `update` there. */
+  | { readonly kind: 'ended'; readonly update: Uint8Array }
   /** The worker failed: nothing was applied (the doc is opened again on next use). */
   | { readonly kind: 'failed'; readonly error: unknown }
 
@@ -135,22 +140,26 @@ export class BigDocSession {
     return stateVector ? Y.diffUpdate(whole, stateVector) : whole
   }
 
-  /** Applies `update` on the worker; accepted bytes are added to the session before it resolves. */
-  apply(update: Uint8Array): Promise<ApplyOutcome> {
-    if (this.ended) return Promise.resolve({ kind: 'ended' })
+  /**
+   * Applies `update` on the worker; accepted bytes are added to the session before it resolves.
+   * `lend`: see BigDocHosting.apply; use the outcome's `update` from then on (lost if 'failed').
+   */
+  apply(update: Uint8Array, lend = false): Promise<ApplyOutcome> {
+    if (this.ended) return Promise.resolve({ kind: 'ended', update })
     this.ensureOpen()
     const seq = ++this.posted
     this.inFlight += 1
-    return this.host.apply(this.key, update).then(
+    return this.host.apply(this.key, update, lend).then(
       (reply): ApplyOutcome => {
         this.inFlight -= 1
-        if (this.ended) return { kind: 'ended' }
+        const bytes = reply.returned ?? update
+        if (this.ended) return { kind: 'ended', update: bytes }
         if (reply.integrated) this.accepted(seq, reply.integrated)
-        if (reply.told && !reply.error) this.accepted(seq, update)
+        if (reply.told && !reply.error) this.accepted(seq, bytes)
         this.vector = reply.stateVector
         if (this.pending.length > MAX_PENDING_UPDATES && this.snapshotting === 0)
           this.snapshot().catch(() => undefined)
-        return { kind: 'applied', reply }
+        return { kind: 'applied', reply, update: bytes }
       },
       (error: unknown): ApplyOutcome => {
         this.inFlight -= 1

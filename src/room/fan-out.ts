@@ -31,13 +31,17 @@ export class FanOut<C> {
 
   constructor(private readonly deps: FanOutDeps<C>) {}
 
-  /** `hookOrigin`: how the hooks see `origin`, when the room knows better than its connections now. */
-  send(update: Uint8Array, origin: unknown, hookOrigin?: ChangeOrigin): void {
+  /**
+   * `hookOrigin`: how the hooks see `origin`, when the room knows better than its connections now.
+   * `message`: `encodeUpdate(update)` when the caller has it already (the bytes a client sent,
+   * protocol/message-bytes.ts `receivedUpdateMessage`), so a big update is not copied here.
+   */
+  send(update: Uint8Array, origin: unknown, hookOrigin?: ChangeOrigin, message?: Uint8Array): void {
     const deps = this.deps
     deps.grew(update.byteLength)
-    const message = encodeUpdate(update)
+    const framed = message ?? encodeUpdate(update)
     for (const connection of deps.connections) {
-      if (connection !== origin) connection.send(message, 'update')
+      if (connection !== origin) connection.send(framed, 'update')
     }
     deps.store.append(deps.docName, update)
     if (origin !== RELAY_ORIGIN) deps.relay().publishUpdate(update)

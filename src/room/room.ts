@@ -24,10 +24,12 @@ import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
 import { DocumentTooLargeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
+import { ownsBuffer, receivedUpdateMessage } from '../protocol/message-bytes.js'
 import { type ClientMessage, encodeAwareness, encodeSyncStep1 } from '../protocol/messages.js'
 import { DETACHED_ROOM_RELAY, type RelaySink, type RoomRelay } from '../relay/relay.js'
 import type { LoadedDoc } from '../storage/doc-store.js'
 import { newDocGuid } from '../storage/server-doc.js'
+import type { ValidateReply } from '../workers/big-doc-protocol.js'
 import { type ApplyOutcome, type BigDocHosting, BigDocSession } from './big-doc-session.js'
 import { ChangeHookQueue } from './change-hooks.js'
 import { DocHolder } from './doc-holder.js'
@@ -56,6 +58,11 @@ const LIVE_COMPACTION_MAX_BYTES = 1024 * 1024
 export const BIG_DOC_BYTES = 1024 * 1024
 /** An update this big into a doc not live here goes to the worker whatever the doc's size. */
 export const OFF_LOOP_UPDATE_BYTES = 256 * 1024
+/**
+ * A client's update this big is lent to the big-doc worker (its buffer handed over and back)
+ * instead of copied; a smaller one costs microseconds to copy.
+ */
+const LEND_MIN_BYTES = 64 * 1024
 /** An update with no structs and an empty delete set encodes as two zero varints. */
 const EMPTY_UPDATE_BYTES = 2
 
@@ -176,6 +183,17 @@ export class Room implements RelaySink {
     return merging ?? hooks
   }
 
+  /**
+   * Validates a big client message on the big-doc worker when this room's doc is there (the
+   * update goes there next anyway), handing the bytes over and back instead of cloning them
+   * to the pool: undefined when the doc is not there (the caller uses the pool). `message`
+   * must own its buffer (protocol/message-bytes.ts `ownsBuffer`) and is detached from the call on.
+   */
+  validateOnDocThread(message: Uint8Array): Promise<ValidateReply> | undefined {
+    if (!this.bigDocs || this.destroyed || !this.content.remote || !ownsBuffer(message)) return undefined
+    return this.bigDocs.validate(message)
+  }
+
   /** Returns the worker's handling of an update, when it went there. */
   private act(connection: RoomConnection, message: ClientMessage): Promise<void> | undefined {
     switch (message.kind) {
@@ -249,7 +267,15 @@ export class Room implements RelaySink {
     retry = origin === RELAY_ORIGIN,
   ): Promise<void> {
     const session = this.content.toWorker(this.bigDocs!, this.docName)
-    const task = session.apply(update).then((outcome) => this.settleOffLoop(update, origin, outcome, retry))
+    // A client's big update is lent to the worker, not copied (see BigDocHosting.apply): it
+    // is needed again only once the worker hands it back. A relayed one is copied: if the
+    // thread dies it is applied again (below), so it must still be here.
+    const lend = origin !== RELAY_ORIGIN && update.byteLength >= LEND_MIN_BYTES
+    const task = session
+      .apply(update, lend)
+      .then((outcome) =>
+        this.settleOffLoop('update' in outcome ? outcome.update : update, origin, outcome, retry),
+      )
     const tracked = task.catch((error: unknown) =>
       this.logger.error({ err: error }, 'an update through the big-doc worker failed'),
     )
@@ -300,7 +326,7 @@ export class Room implements RelaySink {
         else this.logger.warn({ err: reply.error }, 'relayed update failed to apply')
         return
       }
-      if (reply.told) this.fanOut.send(update, origin, hookOrigin)
+      if (reply.told) this.fanOut.send(update, origin, hookOrigin, receivedUpdateMessage(update))
     })
   }
 

@@ -255,23 +255,29 @@ export class Connection implements RoomConnection {
       return undefined
     }
     if (this.options.validateOffThread && bytes.byteLength >= OFF_THREAD_VALIDATION_BYTES) {
-      return this.validateThenAccept(bytes, this.options.validateOffThread)
+      // A room whose doc is in the big-doc worker validates there, without a copy here.
+      const lent = this.room.validateOnDocThread(bytes)
+      if (lent) return this.validateThenAccept(lent)
+      return this.validateThenAccept(
+        this.options.validateOffThread(bytes).then((verdict) => ({ verdict, message: bytes })),
+      )
     }
     return this.accept(bytes, decodeClientMessage(bytes))
   }
 
+  /** `validation`: the verdict and the message's bytes (handed back when they were lent). */
   private async validateThenAccept(
-    bytes: Uint8Array,
-    validate: (message: Uint8Array) => Promise<ValidationVerdict>,
+    validation: Promise<{ readonly verdict: ValidationVerdict; readonly message: Uint8Array }>,
   ): Promise<void> {
-    let verdict: ValidationVerdict
+    let validated: { readonly verdict: ValidationVerdict; readonly message: Uint8Array }
     try {
-      verdict = await validate(bytes)
+      validated = await validation
     } catch (error) {
       this.logger.error({ err: error }, 'off-thread validation failed')
       this.close('internalError')
       return
     }
+    const { verdict, message: bytes } = validated
     if (this.closed) return
     if (!verdict.ok) {
       this.reject(verdict.reason, bytes.byteLength)

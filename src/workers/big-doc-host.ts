@@ -18,7 +18,15 @@
  */
 import { Worker } from 'node:worker_threads'
 import { YwsError } from '../errors.js'
-import type { ApplyReply, BigDocReply, BigDocRequest, LentReply, SnapshotReply } from './big-doc-protocol.js'
+import { ownsUpdateBuffer } from '../protocol/message-bytes.js'
+import type {
+  ApplyReply,
+  BigDocReply,
+  BigDocRequest,
+  LentReply,
+  SnapshotReply,
+  ValidateReply,
+} from './big-doc-protocol.js'
 
 /** Under tsx/vitest this module is TypeScript; the worker then needs tsx's loader too. */
 const RUNNING_TS = import.meta.url.endsWith('.ts')
@@ -88,9 +96,36 @@ export class BigDocHost {
     this.idleCheck()
   }
 
-  /** Applies a validated update to doc `key`. Rejects only when the worker failed. */
-  apply(key: string, update: Uint8Array): Promise<ApplyReply> {
-    return this.request<ApplyReply>((id) => ({ op: 'apply', id, key, update }))
+  /**
+   * Applies a validated update to doc `key`. Rejects only when the worker failed.
+   *
+   * `lend`: hand the update's buffer over instead of copying it on this thread (a structured
+   * clone is a copy here per big update: one of the copies of every frame of a big push), and
+   * get it back in `ApplyReply.returned`. Only when the buffer holds nothing else anyone uses
+   * (protocol/message-bytes.ts `ownsUpdateBuffer`); otherwise it is copied as without `lend` and `returned` is undefined.
+   * A lent update is unusable (detached) from the call until `returned`, and lost if this
+   * rejects.
+   */
+  apply(key: string, update: Uint8Array, lend = false): Promise<ApplyReply> {
+    const lent = lend && ownsUpdateBuffer(update)
+    return this.request<ApplyReply>(
+      (id) => ({ op: 'apply', id, key, update, lent }),
+      lent ? [update.buffer as ArrayBuffer] : [],
+    )
+  }
+
+  /**
+   * Validates a client message on the worker thread (as the pool would), its buffer handed
+   * over and back instead of cloned: for a room whose doc is here, the bytes are not copied
+   * on this thread to be checked. `message` must own its whole buffer (message-bytes.ts `ownsBuffer`); it is
+   * unusable (detached) from the call, and the reply holds it again. Rejects when the worker
+   * failed (the message is then lost).
+   */
+  validate(message: Uint8Array): Promise<ValidateReply> {
+    return this.request<ValidateReply>(
+      (id) => ({ op: 'validate', id, message }),
+      [message.buffer as ArrayBuffer],
+    )
   }
 
   /** What a client at `stateVector` lacks of doc `key`, in pieces (see split-update.ts). */

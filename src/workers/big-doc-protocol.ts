@@ -4,6 +4,7 @@
  * port, handled synchronously), which the host relies on: a reply also means every request
  * posted before it was handled.
  */
+import type { ValidationVerdict } from './tasks.js'
 
 /** A request from the host. `close` is not answered. */
 export type BigDocRequest =
@@ -20,8 +21,23 @@ export type BigDocRequest =
       readonly lent?: boolean
     }
   | { readonly op: 'close'; readonly key: string }
-  /** Applies one validated update; see ApplyReply. */
-  | { readonly op: 'apply'; readonly id: number; readonly key: string; readonly update: Uint8Array }
+  /**
+   * Applies one validated update; see ApplyReply. `lent`: the update's buffer (holding only
+   * the message it came in) was transferred, not copied: the worker applies a copy of its
+   * own and hands the buffer back in `ApplyReply.returned`.
+   */
+  | {
+      readonly op: 'apply'
+      readonly id: number
+      readonly key: string
+      readonly update: Uint8Array
+      readonly lent?: boolean
+    }
+  /**
+   * Validates one client message (protocol/messages.ts `decodeClientMessage`) whose buffer
+   * was transferred: answers a ValidateReply, with the buffer handed back.
+   */
+  | { readonly op: 'validate'; readonly id: number; readonly message: Uint8Array }
   /** What a client at `stateVector` lacks, in pieces of at most `maxPieceBytes` (split-update.ts). */
   | {
       readonly op: 'first-sync'
@@ -46,6 +62,14 @@ export interface ApplyReply {
   readonly error?: string | undefined
   /** The doc's state vector after it. */
   readonly stateVector: Uint8Array
+  /** A lent apply's update, handed back (the same bytes, the host's again). */
+  readonly returned?: Uint8Array | undefined
+}
+
+/** The answer to a `validate`: the verdict and the message, handed back. */
+export interface ValidateReply {
+  readonly verdict: ValidationVerdict
+  readonly message: Uint8Array
 }
 
 /** The answer to an `open` with `lent`: the state vector and a copy of each update, in order. */
@@ -64,6 +88,6 @@ export type BigDocReply =
   | {
       readonly id: number
       readonly ok: true
-      readonly value: ApplyReply | SnapshotReply | LentReply | Uint8Array[] | Uint8Array
+      readonly value: ApplyReply | SnapshotReply | LentReply | ValidateReply | Uint8Array[] | Uint8Array
     }
   | { readonly id: number; readonly ok: false; readonly error: string }

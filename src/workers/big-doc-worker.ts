@@ -7,11 +7,20 @@
  */
 import { parentPort } from 'node:worker_threads'
 import * as Y from 'yjs'
+import { decodeClientMessage } from '../protocol/messages.js'
 import { UpdateReceiver } from '../room/receive.js'
 import { encodeStateAsUpdatePieces } from '../room/split-update.js'
 import { newServerDoc } from '../storage/server-doc.js'
-import type { ApplyReply, BigDocReply, BigDocRequest, LentReply, SnapshotReply } from './big-doc-protocol.js'
+import type {
+  ApplyReply,
+  BigDocReply,
+  BigDocRequest,
+  LentReply,
+  SnapshotReply,
+  ValidateReply,
+} from './big-doc-protocol.js'
 import { encodeWhole } from './encode-whole.js'
+import type { ValidationVerdict } from './tasks.js'
 
 interface HeldDoc {
   readonly doc: Y.Doc
@@ -57,9 +66,13 @@ function handle(request: BigDocRequest): BigDocReply | undefined {
         integrated,
         error,
         stateVector: Y.encodeStateVector(doc),
+        returned: request.lent ? request.update : undefined,
       })
+      // A lent buffer goes back: the doc may keep views into what it applied (binary
+      // content), so it applies a copy made here, off the event loop.
+      const update = request.lent ? request.update.slice() : request.update
       try {
-        const told = receiver.apply(doc, request.update, null, (part) => {
+        const told = receiver.apply(doc, update, null, (part) => {
           integrated = part
         })
         if (told) held.bytes += request.update.byteLength
@@ -67,6 +80,14 @@ function handle(request: BigDocRequest): BigDocReply | undefined {
       } catch (error) {
         return { id: request.id, ok: true, value: reply(false, String(error)) }
       }
+    }
+    case 'validate': {
+      const result = decodeClientMessage(request.message)
+      const verdict: ValidationVerdict = result.ok
+        ? { ok: true }
+        : { ok: false, reason: result.reason, detail: result.detail }
+      const value: ValidateReply = { verdict, message: request.message }
+      return { id: request.id, ok: true, value }
     }
     case 'first-sync': {
       const doc = heldDoc(request.key).doc
@@ -93,6 +114,13 @@ function heldDoc(key: string): HeldDoc {
 function transferables(reply: BigDocReply): ArrayBuffer[] {
   if (!reply.ok) return []
   const value = reply.value
+  // Lent buffers go back whole (the message around the update came with them).
+  if (!Array.isArray(value) && !(value instanceof Uint8Array) && 'verdict' in value)
+    return [value.message.buffer as ArrayBuffer]
+  const lent =
+    !Array.isArray(value) && !(value instanceof Uint8Array) && 'told' in value && value.returned
+      ? [value.returned.buffer as ArrayBuffer]
+      : []
   const arrays = Array.isArray(value)
     ? value
     : value instanceof Uint8Array
@@ -113,7 +141,7 @@ function transferables(reply: BigDocReply): ArrayBuffer[] {
     if (buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === buffer.byteLength)
       buffers.add(buffer)
   }
-  return [...buffers]
+  return [...buffers, ...lent]
 }
 
 parentPort?.on('message', (request: BigDocRequest) => {
