@@ -47,6 +47,7 @@ export { MemoryDatabase, MemoryDocStore } from './storage/memory-doc-store.js'
 export type {
   ListOptions,
   LogWrite,
+  ReadOptions,
   StoreBackend,
   StoredDoc,
   StoredLogEntry,

@@ -6,6 +6,15 @@
  *   m\0boot                    id of the last process that opened the store (hex ms)
  *   d\0<doc>\0l<boot><counter> one log entry: a Yjs update (order does not matter to Yjs)
  *   d\0<doc>\0s                the snapshot: every compacted entry merged into one update
+ *                              (below SNAPSHOT_CHUNKED_BYTES, and every snapshot written
+ *                              before chunked snapshots existed)
+ *   d\0<doc>\0b                a chunked snapshot's record: JSON {id, chunks, bytes}. The
+ *                              snapshot is the concatenation of its chunks; a doc has either
+ *                              this record or `s`, never both (one batch switches them)
+ *   d\0<doc>\0c<id>.<index>     one chunk (<= SNAPSHOT_CHUNK_BYTES) of the snapshot `id`
+ *                              (index: 6 hex digits). Chunks of an id no record names are
+ *                              leftovers of an interrupted compaction: never loaded, deleted
+ *                              by the doc's next compaction
  *   g\0<doc>                   deletion generation of the doc (decimal); absent: 0. Kept
  *                              outside the doc's range so deleting the doc keeps it
  *   x\0<table>\0<key>          a side table of this instance's other durable state (e.g. the
@@ -14,6 +23,17 @@
  * All keys of a doc lie in [d\0<doc>\0, d\0<doc>\u0001), so one iterator — which reads from
  * an implicit LevelDB snapshot — sees a doc's snapshot and log consistently, even while a
  * compaction commits.
+ *
+ * Why chunks (issue 16): classic-level copies a value on the calling thread both when it
+ * writes it (db.put) and when it reads it (the iterator's buffer), so one 50 MB snapshot was
+ * one 50 MB copy into fresh memory on the event loop each way (a compaction of a 50 MB doc:
+ * a 125 ms read stretch plus a 35 ms put, window profile at load ~3). Chunks are written one
+ * `db.put` per event-loop turn and read one per iterator step, so no turn copies more than
+ * a chunk. The record is written last, in the batch that deletes the old snapshot and the
+ * merged log entries, so a reader or a crash sees the old snapshot with its log or the new
+ * one without it, never a partial snapshot (LevelDB applies a batch atomically, and its log
+ * keeps writes in order, so a record that survived a crash has every chunk before it).
+ * Downgrading to a release before chunks cannot read a doc whose snapshot is chunked.
  *
  * Log keys combine a per-open boot id with the core's sequence number (8 hex digits), so
  * appends need no read to find the next key, and a key read back tells whether this open
@@ -25,7 +45,14 @@ import { CorruptStateError, YwsError } from '../errors.js'
 import { parseStoredDecimal, parseStoredHex } from '../protocol/stored-integer.js'
 import type { DocStats } from './doc-store.js'
 import { ensureStoreDirectory, storeOpenError } from './open-error.js'
-import type { ListOptions, LogWrite, StoreBackend, StoredDoc, StoredLogEntry } from './store-backend.js'
+import type {
+  ListOptions,
+  LogWrite,
+  ReadOptions,
+  StoreBackend,
+  StoredDoc,
+  StoredLogEntry,
+} from './store-backend.js'
 
 export const SEP = '\u0000'
 export const DOC_PREFIX = `d${SEP}`
@@ -35,12 +62,35 @@ const DOC_SCOPED_SECTIONS = ['h']
 const generationKey = (docName: string) => `g${SEP}${docName}`
 const docKeyPrefix = (docName: string) => `${DOC_PREFIX}${docName}${SEP}`
 const snapshotKey = (docName: string) => `${docKeyPrefix(docName)}s`
+const recordKey = (docName: string) => `${docKeyPrefix(docName)}b`
+const chunkKey = (docName: string, id: string, index: number) =>
+  `${docKeyPrefix(docName)}c${id}.${index.toString(16).padStart(6, '0')}`
+/** The record and every chunk key of a doc: `b`, `c…` (and nothing else: log keys are `l…`). */
+const snapshotPartsRange = (docName: string) => ({ gte: recordKey(docName), lt: `${docKeyPrefix(docName)}d` })
+const logRange = (docName: string) => ({ gte: `${docKeyPrefix(docName)}l`, lt: `${docKeyPrefix(docName)}m` })
 /**
  * From this size a value is written with `db.put`, not in a batch: a log entry (writeBatch)
  * or a compaction's snapshot (commitCompaction). Updates this big come from pastes and big
  * docs; typing never makes them.
  */
 const BIG_VALUE_BYTES = 256 * 1024
+/**
+ * A snapshot this big or bigger is stored in chunks (see the layout above): the same bound
+ * as BIG_VALUE_BYTES, so no value of 256 KiB or more is ever added to a batch.
+ */
+const SNAPSHOT_CHUNKED_BYTES = BIG_VALUE_BYTES
+/**
+ * Size of a snapshot chunk: the most one event-loop turn copies when a snapshot is written or
+ * read. 1 MiB into fresh memory: ~0.2 ms with huge pages, ~4.4 ms without (this VM).
+ */
+export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024
+
+/** What the record of a chunked snapshot holds. */
+interface SnapshotRecord {
+  readonly id: string
+  readonly chunks: number
+  readonly bytes: number
+}
 const docRange = (docName: string) => ({ gte: docKeyPrefix(docName), lt: `${DOC_PREFIX}${docName}\u0001` })
 
 /**
@@ -72,6 +122,8 @@ export class LevelBackend implements StoreBackend {
   private level: Level<string, Uint8Array> | undefined
   /** Empty when read-only: nothing is written, so no key is this open's. */
   private bootId = ''
+  /** Chunked snapshots written by this open, for their ids (`<boot><counter>`). */
+  private snapshotsWritten = 0
 
   constructor(readonly location: string) {}
 
@@ -107,22 +159,71 @@ export class LevelBackend implements StoreBackend {
     await this.level?.close()
   }
 
-  async readDoc(docName: string): Promise<StoredDoc> {
-    let snapshot: Uint8Array | undefined
+  /**
+   * One iterator over the doc's keys (one implicit LevelDB snapshot, so a compaction
+   * committing meanwhile is seen whole or not at all). A chunked snapshot's record sorts
+   * before its chunks (`b` < `c`), so the chunks are copied into one buffer of the recorded
+   * size as they arrive, one per iterator step (the iterator reads ~16 KiB ahead: one chunk).
+   *
+   * `snapshot: false` (a compaction from the live document, which only needs the log) reads
+   * the log's range and the record alone; a snapshot in the `s` layout is read for its size.
+   */
+  async readDoc(docName: string, options: ReadOptions = {}): Promise<StoredDoc> {
+    if (options.snapshot === false) return this.readLog(docName)
+    let legacy: Uint8Array | undefined
+    let record: SnapshotRecord | undefined
+    let assembled: Buffer | undefined
+    let chunksRead = 0
+    let offset = 0
     const log: StoredLogEntry[] = []
+    const prefix = docKeyPrefix(docName)
     const snapKey = snapshotKey(docName)
-    // `…\0l<boot>`: the keys this open wrote, whose tail is the sequence number.
-    const ours = this.bootId ? `${docKeyPrefix(docName)}l${this.bootId}` : undefined
+    const recKey = recordKey(docName)
+    const isOurs = this.ownLogKey(docName)
     for await (const [key, value] of this.db.iterator(docRange(docName))) {
-      if (key === snapKey) snapshot = value
-      else {
-        const seq =
-          // A tail that is not hex is no key of ours: undefined, like another open's key.
-          ours !== undefined && key.startsWith(ours) ? parseStoredHex(key.slice(ours.length)) : undefined
-        log.push({ id: key, value, seq })
-      }
+      if (key === snapKey) legacy = value
+      else if (key === recKey) {
+        record = parseRecord(key, value)
+        // Not zero-filled: the pages are touched chunk by chunk as the copies below land.
+        assembled = Buffer.allocUnsafeSlow(record.bytes)
+      } else if (key[prefix.length] === 'c') {
+        // A chunk of another id is a leftover of an interrupted compaction: skipped.
+        if (!record || !assembled || key !== chunkKey(docName, record.id, chunksRead)) continue
+        if (offset + value.byteLength > record.bytes) throw corruptSnapshot(recKey, record, 'more bytes than')
+        assembled.set(value, offset)
+        offset += value.byteLength
+        chunksRead += 1
+      } else log.push({ id: key, value, seq: isOurs(key) })
     }
-    return { snapshot, log }
+    if (record && (chunksRead !== record.chunks || offset !== record.bytes))
+      throw corruptSnapshot(recKey, record, `${chunksRead} chunks of ${offset} bytes for`)
+    // Never both (commitCompaction switches them in one batch); the record is the newer layout.
+    const snapshot = assembled
+      ? new Uint8Array(assembled.buffer, assembled.byteOffset, record!.bytes)
+      : legacy
+    return { snapshot, snapshotBytes: snapshot?.byteLength ?? 0, log }
+  }
+
+  private async readLog(docName: string): Promise<StoredDoc> {
+    const log: StoredLogEntry[] = []
+    const isOurs = this.ownLogKey(docName)
+    for await (const [key, value] of this.db.iterator(logRange(docName))) {
+      log.push({ id: key, value, seq: isOurs(key) })
+    }
+    const recKey = recordKey(docName)
+    const record = await this.db.get(recKey)
+    const snapshotBytes = record
+      ? parseRecord(recKey, record).bytes
+      : ((await this.db.get(snapshotKey(docName)))?.byteLength ?? 0)
+    return { snapshot: undefined, snapshotBytes, log }
+  }
+
+  /** The sequence number of a log key this open wrote (`…\0l<boot><seq>`), else undefined. */
+  private ownLogKey(docName: string): (key: string) => number | undefined {
+    const ours = this.bootId ? `${docKeyPrefix(docName)}l${this.bootId}` : undefined
+    // A tail that is not hex is no key of ours: undefined, like another open's key.
+    return (key) =>
+      ours !== undefined && key.startsWith(ours) ? parseStoredHex(key.slice(ours.length)) : undefined
   }
 
   /**
@@ -158,25 +259,45 @@ export class LevelBackend implements StoreBackend {
   }
 
   /**
-   * A chained batch, like writeBatch (the array form cloned 500 operation objects per doc).
-   * A snapshot of BIG_VALUE_BYTES or more is put on its own first, then the deletes are
-   * batched: classic-level copies a value on the calling thread as it is added to a batch
-   * (into a fresh buffer, then into the batch's growing string, which a following delete
-   * may reallocate), three copies of the snapshot on the event loop; `db.put` copies it
-   * once and writes it on libuv's pool. 50 MB on this box: 550-1,000 ms of event loop in
-   * the batch, one copy is a third of that (fresh pages cost ~5 ms per MiB here).
+   * A snapshot below SNAPSHOT_CHUNKED_BYTES is put as `s` in one chained batch with the
+   * deletes (like writeBatch: the array form cloned 500 operation objects per doc). A bigger
+   * one is written in chunks first, one `db.put` per event-loop turn (classic-level copies
+   * each value on the calling thread: a 50 MB put was one 35-470 ms stretch), then one batch
+   * puts its record and deletes the previous snapshot (`s`, or the previous record's chunks),
+   * chunks left by interrupted compactions, and the merged entries. Either way the switch is
+   * one atomic batch: a reader or a crash sees the old snapshot and log or the new snapshot
+   * without the merged entries. Chunks written before a crash that no record names are never
+   * loaded and go at the doc's next compaction.
    */
   async commitCompaction(
     docName: string,
     snapshot: Uint8Array,
     merged: readonly StoredLogEntry[],
   ): Promise<void> {
-    const separate = snapshot.byteLength >= BIG_VALUE_BYTES
-    if (separate) await this.db.put(snapshotKey(docName), snapshot)
-    if (separate && merged.length === 0) return
+    // Record and chunk keys as they are now: the previous snapshot's and any leftovers.
+    const previous: string[] = []
+    for await (const key of this.db.keys(snapshotPartsRange(docName))) previous.push(key)
+    let record: SnapshotRecord | undefined
+    if (snapshot.byteLength >= SNAPSHOT_CHUNKED_BYTES) {
+      this.snapshotsWritten += 1
+      const id = `${this.bootId}${this.snapshotsWritten.toString(16).padStart(8, '0')}`
+      const chunks = Math.ceil(snapshot.byteLength / SNAPSHOT_CHUNK_BYTES)
+      for (let index = 0; index < chunks; index++) {
+        const start = index * SNAPSHOT_CHUNK_BYTES
+        await this.db.put(
+          chunkKey(docName, id, index),
+          snapshot.subarray(start, start + SNAPSHOT_CHUNK_BYTES),
+        )
+      }
+      record = { id, chunks, bytes: snapshot.byteLength }
+    }
     const batch = this.db.batch()
     try {
-      if (!separate) batch.put(snapshotKey(docName), snapshot)
+      if (record) {
+        batch.put(recordKey(docName), Buffer.from(JSON.stringify(record)))
+        batch.del(snapshotKey(docName))
+      } else batch.put(snapshotKey(docName), snapshot)
+      for (const key of previous) if (key !== recordKey(docName) || !record) batch.del(key)
       for (const entry of merged) batch.del(entry.id)
     } catch (error) {
       await batch.close()
@@ -200,7 +321,11 @@ export class LevelBackend implements StoreBackend {
         if (current) yield current
         current = { docName, snapshotBytes: 0, logEntries: 0, logBytes: 0 }
       }
-      if (key[end + 1] === 's') current.snapshotBytes = value.byteLength
+      const kind = key[end + 1]
+      if (kind === 's') current.snapshotBytes = value.byteLength
+      else if (kind === 'b') current.snapshotBytes = parseRecord(key, value).bytes
+      else if (kind === 'c')
+        continue // counted by its record; leftovers of interrupted compactions are not
       else {
         current.logEntries += 1
         current.logBytes += value.byteLength
@@ -228,6 +353,40 @@ export class LevelBackend implements StoreBackend {
     const value = await this.db.get(generationKey(docName))
     return value ? storedInteger(generationKey(docName), value, parseStoredDecimal) : 0
   }
+}
+
+/**
+ * A chunked snapshot's record, read back strictly.
+ * @throws CorruptStateError naming the key and the value when it is not a record we wrote
+ */
+function parseRecord(key: string, value: Uint8Array): SnapshotRecord {
+  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  const { id, chunks, bytes } = (parsed ?? {}) as Partial<Record<keyof SnapshotRecord, unknown>>
+  if (
+    typeof id !== 'string' ||
+    !/^[0-9a-f]+$/.test(id) ||
+    !Number.isSafeInteger(chunks) ||
+    !Number.isSafeInteger(bytes) ||
+    (chunks as number) < 1 ||
+    (bytes as number) < 1
+  ) {
+    throw new CorruptStateError(
+      `LevelDB key ${JSON.stringify(key)} holds ${JSON.stringify(text.slice(0, 200))}, not a snapshot record we wrote`,
+    )
+  }
+  return { id, chunks: chunks as number, bytes: bytes as number }
+}
+
+function corruptSnapshot(key: string, record: SnapshotRecord, found: string): CorruptStateError {
+  return new CorruptStateError(
+    `LevelDB key ${JSON.stringify(key)} records a snapshot of ${record.chunks} chunks and ${record.bytes} bytes; found ${found} it`,
+  )
 }
 
 /**

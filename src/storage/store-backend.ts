@@ -23,8 +23,19 @@ export interface StoredLogEntry {
 
 /** A doc as stored, read consistently (a compaction committing meanwhile is seen whole or not at all). */
 export interface StoredDoc {
+  /** Undefined when there is none, or when the read asked for none (ReadOptions.snapshot). */
   readonly snapshot: Uint8Array | undefined
+  /** The snapshot's size even when it was not read (0: none). Optional for older backends. */
+  readonly snapshotBytes?: number
   readonly log: readonly StoredLogEntry[]
+}
+
+export interface ReadOptions {
+  /**
+   * false: the caller needs the log and the snapshot's size, not its bytes (a compaction from
+   * the live document). A backend may return the snapshot anyway. Default true.
+   */
+  readonly snapshot?: boolean
 }
 
 /** One append to write. */
@@ -47,7 +58,7 @@ export interface StoreBackend {
   open(readOnly: boolean): Promise<void>
   /** Closes it; called once, after the last write. */
   close(): Promise<void>
-  readDoc(docName: string): Promise<StoredDoc>
+  readDoc(docName: string, options?: ReadOptions): Promise<StoredDoc>
   /**
    * Writes every entry. A rejection may leave some written (the LevelDB backend puts big
    * entries apart from its batch): the caller writes the same entries again under the same

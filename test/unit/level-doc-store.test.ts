@@ -1,6 +1,8 @@
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
+import { CorruptStateError } from '../../src/errors.js'
+import { SNAPSHOT_CHUNK_BYTES } from '../../src/storage/level-backend.js'
 import { LevelDocStore, prefixEnd } from '../../src/storage/level-doc-store.js'
 import { dumpLevel } from '../helpers/doc-store-fixtures.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -137,7 +139,9 @@ describe('LevelDocStore big values (written apart from their batch)', () => {
     const result = await store.compact('d')
     expect([result.compacted, result.logEntriesMerged]).toEqual([true, 4])
     await store.close()
-    expect(await keysOf()).toEqual(['d\u0000d\u0000s'])
+    // 900 KB: a chunked snapshot (one chunk below SNAPSHOT_CHUNK_BYTES) and its record.
+    const keys = await keysOf()
+    expect(keys.map((key) => key.slice(4, 5))).toEqual(['b', 'c'])
 
     store = new LevelDocStore(dir, { compactLogBytes: 0 })
     await store.open()
@@ -165,6 +169,171 @@ describe('LevelDocStore big values (written apart from their batch)', () => {
     expect(textsOf((await store.load('d')).update)).toEqual([300_000, 'x'])
     expect((await store.compact('d')).logEntriesMerged).toBe(2)
     expect(textsOf((await store.load('d')).update)).toEqual([300_000, 'x'])
+    await store.close()
+  })
+})
+
+describe('LevelDocStore chunked snapshots', () => {
+  /** ~`chars` of text in one update, enough for several chunks at 1 MiB. */
+  const bigDoc = (chars: number) => {
+    const doc = new Y.Doc()
+    doc.clientID = 1
+    let text = ''
+    for (let i = 0; text.length < chars; i++) text += `${i.toString(36)} `
+    doc.getText('t').insert(0, text.slice(0, chars))
+    return doc
+  }
+  const typed = (clientID: number, value: string) => {
+    const doc = new Y.Doc()
+    doc.clientID = clientID
+    doc.getText('s').insert(0, value)
+    return Y.encodeStateAsUpdate(doc)
+  }
+  const contentOf = (update: Uint8Array) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    return `${doc.getText('t').toString()}|${doc.getText('s').toString()}`
+  }
+  const docKeys = async (dir: string, doc = 'big') =>
+    (await dumpLevel(dir)).map(([key]) => key).filter((key) => key.startsWith(`d\u0000${doc}\u0000`))
+  const kinds = (keys: readonly string[]) => keys.map((key) => key.split('\u0000')[2]![0]).join('')
+
+  /** A data dir as main's code before chunks left it: one `s` value of 2.5 MB and a log entry. */
+  async function legacyDir() {
+    const dir = await tempDir('yws-store-')
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    await raw.open()
+    const big = Y.encodeStateAsUpdate(bigDoc(2_500_000))
+    await raw.batch([
+      { type: 'put', key: 'm\u0000boot', value: Buffer.from('00000000abcd') },
+      { type: 'put', key: 'd\u0000big\u0000s', value: big },
+      { type: 'put', key: 'd\u0000big\u0000l00000000abcd00000001', value: typed(2, 'log') },
+    ])
+    await raw.close()
+    return { dir, expected: contentOf(Y.mergeUpdates([big, typed(2, 'log')])), bytes: big.byteLength }
+  }
+
+  it('a data dir with a big single-value snapshot (written before chunks) loads, and compacts into chunks', async () => {
+    const { dir, expected, bytes } = await legacyDir()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    const loaded = await store.load('big')
+    expect([loaded.snapshotBytes, loaded.logEntries, contentOf(loaded.update)]).toEqual([bytes, 1, expected])
+    const result = await store.compact('big')
+    expect([result.compacted, result.logEntriesMerged]).toEqual([true, 1])
+    const reloaded = await store.load('big')
+    expect([reloaded.logEntries, contentOf(reloaded.update)]).toEqual([0, expected])
+    const listed = []
+    for await (const stats of store.listDocs()) listed.push(stats)
+    expect(listed).toEqual([
+      { docName: 'big', snapshotBytes: reloaded.snapshotBytes, logEntries: 0, logBytes: 0 },
+    ])
+    await store.close()
+    const keys = await docKeys(dir)
+    // The record, then ceil(bytes / 1 MiB) chunks; no `s` and no log entry.
+    expect(kinds(keys)).toBe(`b${'c'.repeat(Math.ceil(reloaded.snapshotBytes / SNAPSHOT_CHUNK_BYTES))}`)
+    expect(reloaded.snapshotBytes).toBeGreaterThan(2 * SNAPSHOT_CHUNK_BYTES)
+  })
+
+  it('a doc that shrinks below the chunked size goes back to one value, and its chunks go', async () => {
+    const { dir } = await legacyDir()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    await store.compact('big')
+    expect(kinds(await docKeysWhileOpen(store))).toMatch(/^bc+$/)
+    // A compaction with gc: the text is deleted, the snapshot is small again.
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, (await store.load('big')).update)
+    const before = Y.encodeStateVector(doc)
+    doc.getText('t').delete(0, doc.getText('t').length)
+    store.append('big', Y.encodeStateAsUpdate(doc, before))
+    await store.compact('big')
+    expect(kinds(await docKeysWhileOpen(store))).toBe('s')
+    expect(contentOf((await store.load('big')).update)).toBe('|log')
+    await store.close()
+  })
+
+  async function docKeysWhileOpen(store: LevelDocStore) {
+    const keys: string[] = []
+    for await (const key of store.database.keys({ gte: 'd\u0000big\u0000', lt: 'd\u0000big\u0001' }))
+      keys.push(key)
+    return keys
+  }
+
+  // Each step of a chunked compaction interrupted on the real backend: the chunk puts one by
+  // one, then the batch that switches the record. What a crash at that point leaves on disk is
+  // what a failed write leaves (LevelDB keeps completed writes in order), so after a reopen the
+  // doc must load whole — never from a partial snapshot — and the next compaction must tidy up.
+  it('a compaction interrupted at any step loses nothing and never loads a partial snapshot', async () => {
+    const { expected } = await legacyDir()
+    let steps = 0
+    for (let failAt = 0; ; failAt++) {
+      const { dir } = await legacyDir()
+      const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+      await store.open()
+      // First a full compaction into chunks, then one more entry and a compaction that fails.
+      await store.compact('big')
+      store.append('big', typed(3, 'more'))
+      await store.flush()
+      const db = store.database
+      const { put, batch } = db
+      let writes = 0
+      const interrupted = () => {
+        writes += 1
+        return writes > failAt
+      }
+      db.put = ((...args: Parameters<typeof put>) =>
+        interrupted() ? Promise.reject(new Error('interrupted')) : put.apply(db, args)) as typeof put
+      db.batch = ((...args: unknown[]) => {
+        if (args.length === 0 && interrupted()) {
+          const chained = (batch as () => ReturnType<typeof db.batch>).call(db)
+          chained.write = () => Promise.reject(new Error('interrupted'))
+          return chained
+        }
+        return (batch as (...a: unknown[]) => unknown).apply(db, args)
+      }) as typeof batch
+      const outcome = await store.compact('big').then(
+        () => 'done',
+        (error: Error) => error.message,
+      )
+      db.put = put
+      db.batch = batch
+      await store.close()
+
+      const reopened = new LevelDocStore(dir, { compactLogBytes: 0 })
+      await reopened.open()
+      const loaded = await reopened.load('big')
+      expect(contentOf(loaded.update)).toBe(`${expected}more`)
+      if (outcome !== 'done') {
+        expect(outcome).toBe('interrupted')
+        // The old snapshot and the entry it lacks are still there.
+        expect(loaded.logEntries).toBe(1)
+      }
+      await reopened.compact('big')
+      expect(contentOf((await reopened.load('big')).update)).toBe(`${expected}more`)
+      const keys = await docKeysWhileOpen(reopened)
+      await reopened.close()
+      // Leftover chunks of the interrupted compaction are gone: one record, its chunks.
+      const ids = new Set(
+        keys.filter((key) => key.split('\u0000')[2]!.startsWith('c')).map((key) => key.split('.')[0]),
+      )
+      expect([kinds(keys)[0], ids.size]).toEqual(['b', 1])
+      steps += 1
+      if (outcome === 'done') break
+    }
+    // 3 chunk puts and the switching batch were each interrupted once, then one ran through.
+    expect(steps).toBe(5)
+  })
+
+  it('a record whose chunks are missing is refused, not loaded as a partial snapshot', async () => {
+    const { dir } = await legacyDir()
+    const store = new LevelDocStore(dir, { compactLogBytes: 0 })
+    await store.open()
+    await store.compact('big')
+    const keys = await docKeysWhileOpen(store)
+    await store.database.del(keys.at(-1)!)
+    await expect(store.load('big')).rejects.toThrow(CorruptStateError)
+    await expect(store.load('big')).rejects.toThrow(/records a snapshot of 3 chunks/)
     await store.close()
   })
 })
