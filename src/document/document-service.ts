@@ -190,8 +190,10 @@ export class DocumentService {
 
   private async unloadHere(docName: string): Promise<number> {
     const closed = this.deps.closeClients(docName)
+    // Waits for a load in flight too (RoomRegistry.unload), whose waiting connections joined
+    // the room meanwhile: they are closed now, or they would stay on a destroyed room.
     await this.deps.registry.unload(docName)
-    return closed
+    return closed + this.deps.closeClients(docName)
   }
 
   private track<T>(docName: string, task: Promise<T>): Promise<T> {

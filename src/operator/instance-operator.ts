@@ -97,9 +97,13 @@ export class InstanceOperator implements AdminActions {
 
   /** Closes the doc's connections here (1000) and unloads it. Returns how many were closed. */
   async evictLocally(doc: string): Promise<number> {
-    const closed = this.parts.gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
+    const close = () =>
+      this.parts.gateway.closeWhere('normal', (connection) => connection.room.docName === doc)
+    const closed = close()
+    // The unload waits for a load in flight; connections that waited for it joined meanwhile
+    // and would otherwise stay on the destroyed room.
     await this.parts.registry.unload(doc)
-    return closed
+    return closed + close()
   }
 
   openDocs(): { doc: string; connections: number }[] {

@@ -219,6 +219,15 @@ export class RoomRegistry {
   unload(docName: string): Promise<void> {
     const running = this.unloading.get(docName)
     if (running) return running
+    // A load in flight ends as an open room: unloading only what is open now would leave it
+    // open after a delete or evict that had already "unloaded" the doc (a delete would then
+    // keep serving, storing and relaying the content it deleted). Its failure is the loader's.
+    const loading = this.loading.get(docName)
+    if (loading)
+      return loading.then(
+        () => this.unload(docName),
+        () => undefined,
+      )
     const entry = this.open.get(docName)
     if (!entry) return Promise.resolve()
     if (entry.idleTimer) clearTimeout(entry.idleTimer)

@@ -14,7 +14,7 @@ import {
 import { readDocState } from '../../src/relay/redis-doc-state.js'
 import { docKeys } from '../../src/relay/redis-keys.js'
 import { encodeEntryFields } from '../../src/relay/stream-entry.js'
-import { connectSynced } from '../helpers/clients.js'
+import { connectClient, connectSynced } from '../helpers/clients.js'
 import { httpRequest } from '../helpers/http.js'
 import { openSocket } from '../helpers/raw-socket.js'
 import { SHARED_REDIS_URL, startRedis, uniquePrefix } from '../helpers/redis.js'
@@ -181,6 +181,64 @@ describe('document API on one instance', () => {
     expect(
       (await httpRequest(server.port, docPath('never-was'), { method: 'DELETE', headers: ADMIN })).status,
     ).toBe(404)
+  })
+})
+
+describe('DELETE while the doc is loading', () => {
+  it('waits for the load, so no room keeps serving or storing the deleted content', async () => {
+    // Found by a newcomer run (POSTs racing DELETEs on two instances): a room still loading
+    // when the delete unloaded the doc was not unloaded (only open rooms were), so it opened
+    // after the delete with the deleted content, served it and stored what came after.
+    let entered!: () => void
+    const inHook = new Promise<void>((resolve) => (entered = resolve))
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let hold = false
+    const server = await startServer(
+      { adminToken: TEST_ADMIN_TOKEN },
+      {
+        hooks: [
+          {
+            onLoadDocument: async ({ docName }) => {
+              if (docName !== 'loading' || !hold) return
+              entered()
+              await held
+            },
+          },
+        ],
+      },
+    )
+    const posted = await binary(server.port, `${docPath('loading')}/updates`, {
+      method: 'POST',
+      body: textUpdate('secret'),
+    })
+    expect(posted.status).toBe(200)
+    await server.app.registry.unload('loading')
+    hold = true
+    const editor = connectClient(server.url, 'loading') // its upgrade loads the doc
+    const closes: number[] = []
+    editor.provider.on('connection-close', (event) => closes.push(event?.code ?? 0))
+    await inHook
+    const registry = server.app.registry
+    const unload = registry.unload.bind(registry)
+    const unloadAsked = new Promise<void>((resolve) => {
+      registry.unload = (docName: string) => {
+        if (docName === 'loading') resolve()
+        return unload(docName)
+      }
+    })
+    const deleting = httpRequest(server.port, docPath('loading'), { method: 'DELETE', headers: ADMIN })
+    await unloadAsked
+    release()
+    expect((await deleting).status).toBe(200)
+    expect((await binary(server.port, docPath('loading'))).status).toBe(404)
+    expect((await server.app.store.load('loading')).logEntries).toBe(0)
+    // The editor whose join waited for the load is closed like every client of the doc (it may
+    // have seen the old content meanwhile, as a client joining elsewhere during a delete may).
+    await waitFor(() => closes.includes(4404), { what: 'the waiting editor to be closed with 4404' })
+    const later = await connectSynced(server.url, 'loading')
+    expect(later.text.toString()).toBe('')
+    expect((await server.app.store.load('loading')).logEntries).toBe(0)
   })
 })
 
