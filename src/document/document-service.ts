@@ -99,6 +99,7 @@ export class DocumentService {
     // It changes no doc: opening a room for it would make an unknown doc appear (open, listed,
     // readable as `{}`) until the room idles out, though nothing was stored.
     if (isEmptyUpdate(update)) return
+    await this.catchUpOnDelete(docName)
     const room = await this.deps.registry.acquire(docName)
     try {
       room.applyApiUpdate(update)
@@ -148,13 +149,41 @@ export class DocumentService {
 
   /** Another instance deleted the doc under `generation`: drop it here too. */
   deletedElsewhere(docName: string, generation: number): Promise<void> {
+    return this.dropDeleted(docName, generation)
+  }
+
+  /**
+   * An API write must land in the doc as the cluster has it now. After a DELETE answered on
+   * another instance, this one may not have processed the control message yet: its open room
+   * still holds the deleted generation, and the write would go with it when the message
+   * arrives, though its caller was told it was applied (and its relay entry would be skipped
+   * by every room opened since: stream-entry.ts `isStaleUpdate`). So drop the old copy first.
+   * Like the load gate, a Redis that cannot be asked leaves the local copy in place.
+   */
+  private async catchUpOnDelete(docName: string): Promise<void> {
+    await this.deleting.get(docName)
+    // Not open here: the load gate (beforeLoad) does the same check.
+    if (!this.deps.registry.get(docName) || !this.deps.relay.connected) return
+    let clusterGeneration: number
+    try {
+      clusterGeneration = await this.deps.relay.docGeneration(docName)
+    } catch {
+      return
+    }
+    if (clusterGeneration > (await this.deps.store.generation(docName))) {
+      await this.dropDeleted(docName, clusterGeneration)
+    }
+  }
+
+  private dropDeleted(docName: string, generation: number): Promise<void> {
     const task = (async () => {
       const closed = await this.unloadHere(docName)
       if ((await this.deps.store.generation(docName)) < generation) {
         await this.deps.store.deleteDoc(docName, generation)
       }
-      // This instance's last relay entries (sent before its room closed) go too; only its own.
-      await this.deps.relay.clearDoc(docName)
+      // This instance's last relay entries from before the delete go too; only its own, and only
+      // those written under an older generation (what it wrote since is new content).
+      await this.deps.relay.clearDoc(docName, generation)
       this.deps.logger.info({ doc: docName, generation, closed }, 'document deleted by another instance')
     })()
     return this.track(docName, task)

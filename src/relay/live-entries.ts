@@ -8,13 +8,16 @@
  *   a  an awareness update -> sink.applyRemoteAwareness
  *   q  "who is here?"      -> answered with the room's local awareness (`answer`)
  *   c  control             -> bad here (control entries live on the control stream)
+ *
+ * An update written under an older deletion generation than the room's is skipped: it was
+ * sent before a delete of the doc and landed after it (stream-entry.ts `isStaleUpdate`).
  */
 import type { Metrics } from '../observability/metrics.js'
 import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import type { InstanceIdentity } from './instance-identity.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { RelaySink } from './relay.js'
-import { decodeEntry, type EntryKind, idTimeMs } from './stream-entry.js'
+import { decodeEntry, type EntryKind, idTimeMs, isStaleUpdate } from './stream-entry.js'
 
 export interface LiveEntryTarget {
   readonly sink: RelaySink
@@ -24,6 +27,8 @@ export interface LiveEntryTarget {
   answer(awareness: Uint8Array): void
   /** Reports an entry that could not be used (counted and logged by the caller). */
   bad(id: string, reason: string): void
+  /** The doc's deletion generation the room joined under (undefined: not known). */
+  generation(): number | undefined
 }
 
 /** Applies a reply's entries in order; true when some entry was bad (the room resyncs). */
@@ -40,6 +45,8 @@ export function applyLiveEntries(
     if (!decoded.ok) problem = decoded.reason
     else if (target.identity.isOwn(decoded.entry))
       continue // our own (by nonce, not INSTANCE_ID): already applied
+    else if (isStaleUpdate(decoded.entry, target.generation()))
+      continue // written before a delete of the doc, landed after it: deleted content
     else {
       const { kind, data } = decoded.entry
       target.metrics.relayReceived.inc({ kind })

@@ -22,7 +22,7 @@ import { updateAddsTo } from './update-coverage.js'
 const EMPTY_UPDATE = new Uint8Array([0, 0])
 
 interface SharedDoc {
-  updates: { readonly from: MemoryRelay; readonly update: Uint8Array }[]
+  updates: { readonly from: MemoryRelay; readonly update: Uint8Array; readonly generation?: number }[]
   generation: number
   readonly members: Map<MemoryRelay, MemoryRoom>
 }
@@ -143,7 +143,13 @@ export class MemoryRelay implements Relay {
       return
     }
     const shared = this.hub.doc(room.sink.docName)
-    if (kind === 'u') shared.updates.push({ from: this, update: data })
+    if (kind === 'u') {
+      shared.updates.push(
+        room.generation === undefined
+          ? { from: this, update: data }
+          : { from: this, update: data, generation: room.generation },
+      )
+    }
     this.hub.post(() => {
       for (const [relay, peer] of shared.members) {
         if (relay === this || !relay.connected) continue
@@ -212,9 +218,13 @@ export class MemoryRelay implements Relay {
     return Promise.resolve(shared.generation)
   }
 
-  clearDoc(docName: string): Promise<void> {
+  clearDoc(docName: string, generation?: number): Promise<void> {
     const shared = this.hub.doc(docName)
-    shared.updates = shared.updates.filter((entry) => entry.from !== this)
+    shared.updates = shared.updates.filter(
+      (entry) =>
+        entry.from !== this ||
+        (generation !== undefined && entry.generation !== undefined && entry.generation >= generation),
+    )
     return Promise.resolve()
   }
 

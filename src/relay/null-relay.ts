@@ -38,7 +38,7 @@ export class NullRelay implements Relay {
     return Promise.resolve(0)
   }
 
-  clearDoc(_docName: string): Promise<void> {
+  clearDoc(_docName: string, _generation?: number): Promise<void> {
     return Promise.resolve()
   }
 

@@ -32,8 +32,12 @@ export async function compactDoc(
     const state = await readDocState(redis, keys)
     const last = state.entries.at(-1)
     if (!last) return 'nothing'
-    const updates = entryUpdates(state.entries, (id, reason) =>
-      options.logger.warn({ stream: keys.stream, id, reason }, 'compaction skips a bad entry'),
+    // Late entries from before a delete are left out of the snapshot (and trimmed with the rest).
+    const updates = entryUpdates(
+      state.entries,
+      (id, reason) =>
+        options.logger.warn({ stream: keys.stream, id, reason }, 'compaction skips a bad entry'),
+      state.generation,
     )
     if (state.snapshot) updates.unshift(state.snapshot)
     const merged =

@@ -8,27 +8,34 @@ import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { DocKeys } from './redis-keys.js'
-import { decodeEntry } from './stream-entry.js'
+import { decodeEntry, isStaleUpdate } from './stream-entry.js'
 
 /**
  * Every update Redis holds for the doc (snapshot first, then stream updates; awareness and
  * other entries skipped), as stored: the caller validates and merges. Empty: Redis has nothing.
+ * Updates written before the doc's last delete that landed after it (late entries) are left out.
  */
 export async function peekDocUpdates(redis: RedisClient, keys: DocKeys): Promise<Uint8Array[]> {
   const replies = await redis
     .multi()
     .hgetBuffer(keys.snapshot, 'data')
     .xrangeBuffer(keys.stream, '-', '+')
+    .get(keys.generation)
     .exec()
   if (!replies) throw new ClusterUnavailableError('MULTI aborted')
   for (const [error] of replies) if (error) throw error
   const snapshot = replies[0]![1] as Buffer | null
   const entries = replies[1]![1] as RawEntry[]
+  const storedGeneration = replies[2]![1] as string | null
+  // A malformed generation filters nothing (as in a room's sync).
+  const generation = storedGeneration === null ? 0 : parseStoredDecimal(storedGeneration)
   const updates: Uint8Array[] = []
   if (snapshot && snapshot.length > 0) updates.push(new Uint8Array(snapshot))
   for (const [, fields] of entries) {
     const decoded = decodeEntry(fields)
-    if (decoded.ok && decoded.entry.kind === 'u') updates.push(decoded.entry.data)
+    if (decoded.ok && decoded.entry.kind === 'u' && !isStaleUpdate(decoded.entry, generation)) {
+      updates.push(decoded.entry.data)
+    }
   }
   return updates
 }
@@ -45,34 +52,41 @@ export async function deleteDocState(redis: RedisClient, keys: DocKeys): Promise
 }
 
 /*
- * KEYS[1] the doc's stream, ARGV[1] a relay's nonce: removes the update entries it wrote.
- * Only its own: entries of other instances written after the delete are new content (and an
- * instance sharing our INSTANCE_ID is another instance: hence the nonce, not the label).
+ * KEYS[1] the doc's stream, ARGV[1] a relay's nonce, ARGV[2] a deletion generation or '':
+ * removes the update entries that relay wrote (with a generation: only those written under an
+ * older one, or none). Only its own: entries of other instances written after the delete are
+ * new content (and an instance sharing our INSTANCE_ID is another instance: hence the nonce,
+ * not the label); so are its own entries written into the doc as it is after the delete.
  */
 const REMOVE_INSTANCE_UPDATES = `
 local removed = 0
+local below = tonumber(ARGV[2])
 for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do
   local fields = entry[2]
-  local mine, update = false, false
+  local mine, update, generation = false, false, nil
   for i = 1, #fields, 2 do
     if fields[i] == 'n' and fields[i + 1] == ARGV[1] then mine = true end
     if fields[i] == 'k' and fields[i + 1] == 'u' then update = true end
+    if fields[i] == 'g' then generation = tonumber(fields[i + 1]) end
   end
-  if mine and update then removed = removed + redis.call('XDEL', KEYS[1], entry[1]) end
+  local old = below == nil or generation == nil or generation < below
+  if mine and update and old then removed = removed + redis.call('XDEL', KEYS[1], entry[1]) end
 end
 return removed
 `
 
 /**
  * Removes the update entries the relay with `nonce` appended to the doc's stream: what it relayed just
- * before its room closed after a delete (a late relay entry). Returns how many were removed.
+ * before its room closed after a delete (a late relay entry). With `generation` (the delete's),
+ * only entries written under an older generation or none. Returns how many were removed.
  */
 export async function removeInstanceUpdates(
   redis: RedisClient,
   keys: DocKeys,
   nonce: string,
+  generation?: number,
 ): Promise<number> {
-  return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, nonce)) as number
+  return (await redis.eval(REMOVE_INSTANCE_UPDATES, 1, keys.stream, nonce, generation ?? '')) as number
 }
 
 /**

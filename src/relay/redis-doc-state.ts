@@ -14,7 +14,7 @@ import { validateUpdate } from '../protocol/messages.js'
 import { parseStoredDecimal } from '../protocol/stored-integer.js'
 import type { RedisClient } from './redis-client.js'
 import type { DocKeys } from './redis-keys.js'
-import { compareIds, decodeEntry, nextId, ZERO_ID } from './stream-entry.js'
+import { compareIds, decodeEntry, isStaleUpdate, nextId, ZERO_ID } from './stream-entry.js'
 
 export type RawEntry = [id: Buffer, fields: Buffer[]]
 
@@ -64,11 +64,14 @@ export async function readDocState(redis: RedisClient, keys: DocKeys): Promise<D
 /**
  * The Yjs updates among a doc's stream entries, validated, oldest first. Awareness and
  * awareness queries in the tail are history, not content. Entries that fail to decode or
- * validate are left out (they could never be applied) and reported to `onBad`.
+ * validate are left out (they could never be applied) and reported to `onBad`; so are, silently,
+ * updates written under a deletion generation below `generation` (late entries from before a
+ * delete: stream-entry.ts `isStaleUpdate`).
  */
 export function entryUpdates(
   entries: readonly RawEntry[],
   onBad: (id: string, reason: string) => void,
+  generation?: number,
 ): Uint8Array[] {
   const updates: Uint8Array[] = []
   for (const [id, fields] of entries) {
@@ -77,7 +80,7 @@ export function entryUpdates(
       onBad(id.toString(), decoded.reason)
       continue
     }
-    if (decoded.entry.kind !== 'u') continue
+    if (decoded.entry.kind !== 'u' || isStaleUpdate(decoded.entry, generation)) continue
     const problem = validateUpdate(decoded.entry.data)
     if (problem) onBad(id.toString(), problem)
     else updates.push(decoded.entry.data)

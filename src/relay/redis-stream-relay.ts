@@ -283,11 +283,13 @@ export class RedisStreamRelay implements Relay {
     )
   }
 
-  async clearDoc(docName: string): Promise<void> {
+  async clearDoc(docName: string, generation?: number): Promise<void> {
     // Pending appends go out first, so the removal below comes after our last word.
     await this.writer.drain()
     const keys = docKeys(this.options.prefix, docName)
-    await this.docCall('clear-doc', () => removeInstanceUpdates(this.command, keys, this.identity.nonce))
+    await this.docCall('clear-doc', () =>
+      removeInstanceUpdates(this.command, keys, this.identity.nonce, generation),
+    )
   }
 
   docGeneration(docName: string): Promise<number> {

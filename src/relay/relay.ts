@@ -87,8 +87,13 @@ export interface Relay {
    * or 0 when there is no shared state (standalone: the caller takes its store's next one).
    */
   deleteDoc(docName: string): Promise<number>
-  /** Removes this instance's update entries of the doc (its late relay entries, after it unloaded a deleted doc). */
-  clearDoc(docName: string): Promise<void>
+  /**
+   * Removes this instance's update entries of the doc (its late relay entries, after it
+   * unloaded a deleted doc). With `generation` (the delete's), only entries written under an
+   * older generation (or none): what this instance wrote since, into the doc as it is after the
+   * delete, is new content and stays.
+   */
+  clearDoc(docName: string, generation?: number): Promise<void>
   /** The doc's deletion generation in the shared state (0: never deleted). */
   docGeneration(docName: string): Promise<number>
   close(): Promise<void>

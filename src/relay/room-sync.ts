@@ -111,6 +111,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
       ...{ sink, identity: context.identity, metrics: context.metrics },
       answer: (awareness) => this.enqueue('a', awareness),
       bad: (id, reason) => this.badEntry(id, reason, true),
+      generation: () => this.generation,
     }
   }
 
@@ -182,7 +183,15 @@ export class RoomSync implements RoomRelay, AppendOwner {
       return
     }
     if (kind === 'u') this.context.unconfirmed(this.docName, 1)
-    this.context.writer.enqueue({ key: this.keys.stream, kind, data, owner: this })
+    // Tagged with the generation this room joined under, so that an entry landing after a
+    // delete of the doc (a late relay entry) is skipped by rooms opened since.
+    this.context.writer.enqueue({
+      key: this.keys.stream,
+      kind,
+      data,
+      owner: this,
+      generation: this.generation,
+    })
   }
 
   appended(kind: EntryKind, error: Error | undefined): void {
@@ -269,7 +278,11 @@ export class RoomSync implements RoomRelay, AppendOwner {
       return
     }
     // Awareness in the tail is stale history; the 'q' entry asks for the live states.
-    const updates = entryUpdates(state.entries, (id, reason) => this.badEntry(id, reason, false))
+    const updates = entryUpdates(
+      state.entries,
+      (id, reason) => this.badEntry(id, reason, false),
+      state.generation,
+    )
     const snapshotProblem = state.snapshot && validateUpdate(state.snapshot)
     if (snapshotProblem) this.badEntry('snapshot', snapshotProblem, false)
     else if (state.snapshot) updates.unshift(state.snapshot)

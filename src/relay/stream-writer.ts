@@ -31,6 +31,8 @@ export interface Append {
   readonly kind: EntryKind
   readonly data: Uint8Array
   readonly owner?: AppendOwner | undefined
+  /** The doc's deletion generation the writing room joined under (stream-entry.ts `g`). */
+  readonly generation?: number | undefined
 }
 
 /** Appends one batch; one result per entry, in order (null: it landed). */
@@ -50,7 +52,13 @@ export interface AppenderContext {
 }
 
 function xaddArgs(context: AppenderContext, item: Append): (string | Buffer | number)[] {
-  const fields = encodeEntryFields(context.identity.label, item.kind, item.data, context.identity.nonce)
+  const fields = encodeEntryFields(
+    context.identity.label,
+    item.kind,
+    item.data,
+    context.identity.nonce,
+    item.generation,
+  )
   return item.kind === 'c'
     ? [item.key, 'MAXLEN', '~', context.controlMaxLen, '*', ...fields]
     : [item.key, '*', ...fields]

@@ -32,14 +32,17 @@ function standalone(overrides = {}) {
   return startServer({ adminToken: TEST_ADMIN_TOKEN, ...overrides })
 }
 
-function clusterInstance(prefix: string, overrides = {}) {
-  return startServer({
-    adminToken: TEST_ADMIN_TOKEN,
-    redisUrl: SHARED_REDIS_URL,
-    redisPrefix: prefix,
-    instanceId: `docapi${instances++}`,
-    ...overrides,
-  })
+function clusterInstance(prefix: string, overrides = {}, options: Parameters<typeof startServer>[1] = {}) {
+  return startServer(
+    {
+      adminToken: TEST_ADMIN_TOKEN,
+      redisUrl: SHARED_REDIS_URL,
+      redisPrefix: prefix,
+      instanceId: `docapi${instances++}`,
+      ...overrides,
+    },
+    options,
+  )
 }
 
 /** A Yjs update that sets text `t` of a fresh doc to `text`. */
@@ -65,6 +68,12 @@ async function binary(
     bytes: new Uint8Array(await response.arrayBuffer()),
     type: response.headers.get('content-type'),
   }
+}
+
+/** The doc's text `t` as `port` answers it, or undefined while it answers anything but 200. */
+async function readText(port: number, name: string): Promise<string | undefined> {
+  const read = await binary(port, docPath(name))
+  return read.status === 200 ? textOf(read.bytes) : undefined
 }
 
 function textOf(update: Uint8Array): string {
@@ -311,6 +320,105 @@ describe('document API across two instances on Redis', () => {
     // B serves its open (empty) room; A finds nothing anywhere: no resurrected content.
     expect(textOf((await binary(b.port, docPath('gone-cold'))).bytes)).toBe('')
     expect((await binary(a.port, docPath('gone-cold'))).status).toBe(404)
+  })
+})
+
+describe('a late relay entry from before a delete', () => {
+  it('is ignored by a room opened after the delete, so the instances do not diverge', async () => {
+    // Found by a newcomer run: POSTs to A racing a DELETE on B left keys on B that A never had
+    // (also after a restart). A's update XADD landed after B's delete; B's new room applied it,
+    // then A processed the control message and removed its own late entry from the stream, so
+    // B kept old content A and Redis no longer had. Here A's XADD is held by a proxy instead.
+    const proxy = await startTcpProxy(
+      new URL(SHARED_REDIS_URL).port ? Number(new URL(SHARED_REDIS_URL).port) : 6379,
+    )
+    const prefix = uniquePrefix()
+    // A's POST below asks Redis for the doc's generation first; the proxy holds that too.
+    const a = await clusterInstance(
+      prefix,
+      { redisUrl: proxy.url },
+      { relayTuning: { commandTimeoutMs: 300 } },
+    )
+    const b = await clusterInstance(prefix)
+    const onA = await connectSynced(a.url, 'raced')
+    onA.text.insert(0, 'old')
+    await waitFor(async () => (await binary(b.port, docPath('raced'))).status === 200, {
+      what: 'B to find the doc in Redis',
+    })
+    const socketA = await openSocket(`${a.url}/raced`)
+    proxy.blackHole()
+    // Written before the DELETE, so it is deleted content. From a doc of its own, as a back end
+    // would write it: a client's next edit would wait in Yjs for its own deleted earlier ones.
+    const late = await binary(a.port, `${docPath('raced')}/updates`, {
+      method: 'POST',
+      body: textUpdate('late '),
+    })
+    expect(late.status).toBe(200)
+    expect((await httpRequest(b.port, docPath('raced'), { method: 'DELETE', headers: ADMIN })).status).toBe(
+      200,
+    )
+    const onB = await connectSynced(b.url, 'raced')
+    onB.text.insert(0, 'new')
+    await waitFor(async () => (await readText(b.port, 'raced')) === 'new')
+    proxy.heal() // A's XADD of 'late ' lands now, then A reads the control message
+    expect(await socketA.closed).toBe(4404)
+    await waitFor(async () => (await a.app.store.generation('raced')) === 1, {
+      what: 'A to record the delete',
+    })
+    // A's own late entries are removed from the stream once A processed the delete.
+    await waitFor(async () => (await readText(a.port, 'raced')) === 'new', {
+      what: 'A to read only the new content',
+    })
+    onB.text.insert(onB.text.length, '!')
+    await waitFor(async () => (await readText(a.port, 'raced')) === 'new!', {
+      what: "A to see B's next edit",
+    })
+    expect(onB.text.toString()).toBe('new!')
+    expect(await readText(b.port, 'raced')).toBe('new!')
+  })
+})
+
+describe('an API write after a DELETE answered on another instance', () => {
+  it('lands in the doc as it is after the delete, before this instance heard of the delete', async () => {
+    // Found by a newcomer run: a POST to A answered 200 after B's DELETE had answered 200, but
+    // A's room still held the deleted doc (A had not read the control message yet), so the
+    // write was deleted with it moments later, on every instance.
+    const prefix = uniquePrefix()
+    const a = await clusterInstance(prefix)
+    const b = await clusterInstance(prefix)
+    const onA = await connectSynced(a.url, 'rewritten')
+    onA.text.insert(0, 'old')
+    await waitFor(async () => (await binary(b.port, docPath('rewritten'))).status === 200, {
+      what: 'B to find the doc in Redis',
+    })
+    // A reads the control message only when the test says so.
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const documents = a.app.documents
+    const deletedElsewhere = documents.deletedElsewhere.bind(documents)
+    let heard: Promise<void> | undefined
+    documents.deletedElsewhere = (docName: string, generation: number) => {
+      heard = released.then(() => deletedElsewhere(docName, generation))
+      return heard
+    }
+    expect(
+      (await httpRequest(b.port, docPath('rewritten'), { method: 'DELETE', headers: ADMIN })).status,
+    ).toBe(200)
+    const after = await binary(a.port, `${docPath('rewritten')}/updates`, {
+      method: 'POST',
+      body: textUpdate('after'),
+    })
+    expect(after.status).toBe(200)
+    await waitFor(() => heard !== undefined, { what: 'A to receive the control message' })
+    release()
+    await heard
+    for (const server of [a, b]) {
+      const read = await binary(server.port, docPath('rewritten'))
+      expect(read.status).toBe(200)
+      expect(textOf(read.bytes)).toBe('after')
+    }
+    const joined = await connectSynced(b.url, 'rewritten')
+    expect(joined.text.toString()).toBe('after')
   })
 })
 

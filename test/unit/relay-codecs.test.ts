@@ -4,7 +4,13 @@ import { decodeControl, encodeControl } from '../../src/relay/control-codec.js'
 import { someServerRestarted } from '../../src/relay/redis-client.js'
 import { controlKey, docKeys, notifyChannel } from '../../src/relay/redis-keys.js'
 import type { ControlMessage } from '../../src/relay/relay.js'
-import { compareIds, decodeEntry, encodeEntryFields, nextId } from '../../src/relay/stream-entry.js'
+import {
+  compareIds,
+  decodeEntry,
+  encodeEntryFields,
+  isStaleUpdate,
+  nextId,
+} from '../../src/relay/stream-entry.js'
 import { updateAddsTo } from '../../src/relay/update-coverage.js'
 
 describe('docKeys', () => {
@@ -53,6 +59,30 @@ describe('stream entries', () => {
       false,
     )
     expect(decodeEntry([Buffer.from('i')]).ok).toBe(false)
+  })
+
+  it('carries the deletion generation its writer joined under; an older update is stale', () => {
+    const buffers = (fields: (string | Buffer)[]) =>
+      fields.map((f) => (typeof f === 'string' ? Buffer.from(f) : f))
+    const fields = encodeEntryFields('node-1', 'u', new Uint8Array([1]), 'f00d', 2)
+    expect(fields.map(String).slice(0, 8)).toEqual(['i', 'node-1', 'n', 'f00d', 'g', '2', 'k', 'u'])
+    const decoded = decodeEntry(buffers(fields))
+    if (!decoded.ok) throw new Error(decoded.reason)
+    expect(decoded.entry.generation).toBe(2)
+    expect(isStaleUpdate(decoded.entry, 2)).toBe(false)
+    expect(isStaleUpdate(decoded.entry, 3)).toBe(true)
+    // Unknown generations (older writers, an unreadable Redis value) filter nothing.
+    expect(isStaleUpdate(decoded.entry, undefined)).toBe(false)
+    const untagged = decodeEntry(buffers(encodeEntryFields('node-1', 'u', new Uint8Array([1]), 'f00d')))
+    if (!untagged.ok) throw new Error(untagged.reason)
+    expect(isStaleUpdate(untagged.entry, 3)).toBe(false)
+    // Awareness is never content.
+    const awareness = decodeEntry(buffers(encodeEntryFields('node-1', 'a', new Uint8Array([1]), 'f00d', 1)))
+    if (!awareness.ok) throw new Error(awareness.reason)
+    expect(isStaleUpdate(awareness.entry, 3)).toBe(false)
+    const garbled = buffers(encodeEntryFields('node-1', 'u', new Uint8Array([1]), 'f00d', 2))
+    garbled[5] = Buffer.from('2x')
+    expect(decodeEntry(garbled)).toEqual({ ok: false, reason: 'bad generation "2x"' })
   })
 
   it('orders ids numerically, not as strings', () => {
