@@ -151,6 +151,34 @@ describe('LevelDocStore big values (written apart from their batch)', () => {
     await store.close()
   })
 
+  it('big entries of one flush are put one at a time (each copied in its own event-loop turn)', async () => {
+    const dir = await tempDir('yws-store-')
+    const store = new LevelDocStore(dir, { compactLogBytes: 0, flushIntervalMs: 60_000 })
+    await store.open()
+    const db = store.database
+    const put = db.put
+    let inFlight = 0
+    let most = 0
+    db.put = (async (...args: Parameters<typeof put>) => {
+      inFlight += 1
+      most = Math.max(most, inFlight)
+      try {
+        await put.apply(db, args)
+      } finally {
+        inFlight -= 1
+      }
+    }) as typeof put
+    store.append('d', bigText(1, 300_000))
+    store.append('d', small(3, 'a'))
+    store.append('d', bigText(2, 300_000))
+    store.append('d', bigText(4, 300_000))
+    await store.flush()
+    db.put = put
+    expect(most).toBe(1)
+    expect((await store.load('d')).logEntries).toBe(4)
+    await store.close()
+  })
+
   it('a big snapshot beside the entries it holds (a compaction interrupted between its two writes) loads the same doc', async () => {
     const dir = await tempDir('yws-store-')
     const entries = [bigText(1, 300_000), small(2, 'x')]
