@@ -21,6 +21,7 @@ import type {
 } from './big-doc-protocol.js'
 import { encodeWhole } from './encode-whole.js'
 import type { ValidationVerdict } from './tasks.js'
+import { lowerThisThreadPriority } from './thread-priority.js'
 
 interface HeldDoc {
   readonly doc: Y.Doc
@@ -30,6 +31,9 @@ interface HeldDoc {
    */
   bytes: number
 }
+
+// Applying a big push here must not take the core from the event loop (thread-priority.ts).
+lowerThisThreadPriority()
 
 const docs = new Map<string, HeldDoc>()
 // The worker's docs have no 'update' listener to mute: Yjs then skips encoding each change.

@@ -22,6 +22,7 @@ import {
 } from '../storage/merge.js'
 import { BigDocHost } from './big-doc-host.js'
 import type { ValidationVerdict, WorkerTask } from './tasks.js'
+import { PER_THREAD_NICE, WORKER_NICE_INCREMENT } from './thread-priority.js'
 
 /**
  * Work this small is done on the calling thread: both bounds matter, since merge cost
@@ -85,6 +86,9 @@ export class WorkerPool {
         minThreads: 0,
         maxThreads: this.threads,
         idleTimeout: this.idleTimeoutMs,
+        // Below the event loop's priority (thread-priority.ts); piscina applies it with
+        // @napi-rs/nice, its optional dependency, and skips it when that is not installed.
+        niceIncrement: PER_THREAD_NICE ? WORKER_NICE_INCREMENT : 0,
         execArgv: RUNNING_TS ? ['--import', 'tsx'] : [],
       })
     }
