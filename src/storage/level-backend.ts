@@ -40,6 +40,7 @@
  * wrote it and with which sequence number (StoredLogEntry.seq). Compaction deletes exactly
  * the keys it merged, so entries appended meanwhile survive it.
  */
+import { constants } from 'node:buffer'
 import { Level } from 'level'
 import { CorruptStateError, YwsError } from '../errors.js'
 import { parseStoredDecimal, parseStoredHex } from '../protocol/stored-integer.js'
@@ -382,7 +383,9 @@ function parseRecord(key: string, value: Uint8Array): SnapshotRecord {
     !Number.isSafeInteger(chunks) ||
     !Number.isSafeInteger(bytes) ||
     (chunks as number) < 1 ||
-    (bytes as number) < 1
+    (bytes as number) < 1 ||
+    // More than one buffer can hold: allocating it would throw a RangeError, not say why.
+    (bytes as number) > constants.MAX_LENGTH
   ) {
     throw new CorruptStateError(
       `LevelDB key ${JSON.stringify(key)} holds ${JSON.stringify(text.slice(0, 200))}, not a snapshot record we wrote`,

@@ -362,6 +362,9 @@ describe('LevelDocStore chunked snapshots', () => {
     await store.database.del(keys.at(-1)!)
     await expect(store.load('big')).rejects.toThrow(CorruptStateError)
     await expect(store.load('big')).rejects.toThrow(/records a snapshot of 3 chunks/)
+    // A record that is not one we wrote (here: more bytes than a buffer holds) says so.
+    await store.database.put('d\u0000big\u0000b', Buffer.from('{"id":"ab","chunks":1,"bytes":1e15}'))
+    await expect(store.load('big')).rejects.toThrow(/not a snapshot record we wrote/)
     await store.close()
   })
 })
