@@ -65,6 +65,8 @@ class MemoryRoom implements RoomRelay {
   constructor(
     private readonly relay: MemoryRelay,
     readonly sink: RelaySink,
+    /** The deletion generation of the copy the room loaded (Relay.join). */
+    readonly loadedGeneration?: number,
   ) {}
 
   publishUpdate(update: Uint8Array): void {
@@ -107,8 +109,8 @@ export class MemoryRelay implements Relay {
     return Promise.resolve()
   }
 
-  async join(sink: RelaySink): Promise<RoomRelay> {
-    const room = new MemoryRoom(this, sink)
+  async join(sink: RelaySink, generation?: number): Promise<RoomRelay> {
+    const room = new MemoryRoom(this, sink, generation)
     const shared = this.hub.doc(sink.docName)
     this.rooms.get(sink.docName)?.leave()
     this.rooms.set(sink.docName, room)
@@ -162,7 +164,8 @@ export class MemoryRelay implements Relay {
   /** Brings the room level with the shared state, then publishes what only it holds. */
   private sync(room: MemoryRoom): void {
     const shared = this.hub.doc(room.sink.docName)
-    room.generation ??= shared.generation
+    // A copy loaded under an older generation than the shared one was deleted since the load.
+    room.generation ??= Math.min(shared.generation, room.loadedGeneration ?? shared.generation)
     if (shared.generation > room.generation) {
       for (const handler of this.deletedHandlers) handler(room.sink.docName, shared.generation)
       return

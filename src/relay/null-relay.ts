@@ -18,7 +18,7 @@ export class NullRelay implements Relay {
     return Promise.resolve()
   }
 
-  join(_sink: RelaySink): Promise<RoomRelay> {
+  join(_sink: RelaySink, _generation?: number): Promise<RoomRelay> {
     return Promise.resolve(DETACHED_ROOM_RELAY)
   }
 

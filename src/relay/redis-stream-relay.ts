@@ -224,8 +224,8 @@ export class RedisStreamRelay implements Relay {
     if (connected) this.recoverInBackground('reconnect')
   }
 
-  async join(sink: RelaySink): Promise<RoomRelay> {
-    const room = new RoomSync(this.roomContext, sink, docKeys(this.options.prefix, sink.docName))
+  async join(sink: RelaySink, generation?: number): Promise<RoomRelay> {
+    const room = new RoomSync(this.roomContext, sink, docKeys(this.options.prefix, sink.docName), generation)
     this.rooms.get(sink.docName)?.stop()
     this.rooms.set(sink.docName, room)
     await room.join()

@@ -57,8 +57,11 @@ export interface Relay {
    * Subscribes a room, then brings it up to date with what the cluster holds and publishes
    * what only this instance holds. Resolves once the room has caught up (or the relay is
    * unreachable: local editing never waits for Redis; it catches up on reconnect).
+   * `generation`: the deletion generation of the copy the room loaded from this instance's
+   * store. If the shared state's is newer, the doc was deleted between the load and the join:
+   * the room takes the deletion path (`onDocDeleted`) instead of publishing the deleted copy.
    */
-  join(sink: RelaySink): Promise<RoomRelay>
+  join(sink: RelaySink, generation?: number): Promise<RoomRelay>
   /** Sends `message` to every other instance (best effort: not retried while Redis is away). */
   broadcastControl(message: ControlMessage): void
   /**

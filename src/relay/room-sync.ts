@@ -105,6 +105,8 @@ export class RoomSync implements RoomRelay, AppendOwner {
     private readonly context: RoomSyncContext,
     readonly sink: RelaySink,
     readonly keys: DocKeys,
+    /** The deletion generation of the copy the room loaded from the store (Relay.join). */
+    private readonly loadedGeneration?: number,
   ) {
     this.compaction = new CompactionTrigger(context.tuning.compactEntries, () => this.compact())
     this.liveTarget = {
@@ -183,14 +185,15 @@ export class RoomSync implements RoomRelay, AppendOwner {
       return
     }
     if (kind === 'u') this.context.unconfirmed(this.docName, 1)
-    // Tagged with the generation this room joined under, so that an entry landing after a
-    // delete of the doc (a late relay entry) is skipped by rooms opened since.
+    // Tagged with the generation this room joined under (before its first sync: the loaded
+    // copy's), so that an entry landing after a delete of the doc (a late relay entry) is
+    // skipped by rooms opened since.
     this.context.writer.enqueue({
       key: this.keys.stream,
       kind,
       data,
       owner: this,
-      generation: this.generation,
+      generation: this.generation ?? this.loadedGeneration,
     })
   }
 
@@ -269,6 +272,13 @@ export class RoomSync implements RoomRelay, AppendOwner {
         'malformed deletion generation in Redis; deletion check skipped',
       )
     } else if (this.generation === undefined) {
+      if (this.loadedGeneration !== undefined && state.generation > this.loadedGeneration) {
+        // Deleted between the load and this join (the load's deletion gate ran before the
+        // delete): the room holds the deleted copy, and publishing it would bring it back.
+        context.logger.warn({ doc: this.docName, generation: state.generation }, 'join found the doc deleted')
+        context.docDeleted(this.docName, state.generation)
+        return
+      }
       this.generation = state.generation
     } else if (state.generation > this.generation) {
       // Deleted since this room joined and we missed the control message: publishing our

@@ -184,9 +184,14 @@ export class RoomRegistry {
   private async load(docName: string): Promise<Entry> {
     const started = performance.now()
     await this.options.beforeLoad?.(docName)
+    // Read before the room reads the store: a delete of the doc after the gate above is then
+    // noticed by the join (a newer generation in the cluster) instead of the deleted copy
+    // being published into the doc as it is after the delete.
+    const generation =
+      this.options.relay.mode === 'cluster' ? await this.options.store.generation(docName) : undefined
     const room = await Room.open(docName, this.roomDeps)
     try {
-      room.attachRelay(await this.options.relay.join(room))
+      room.attachRelay(await this.options.relay.join(room, generation))
       if (this.options.afterLoad) await this.options.afterLoad(room)
     } catch (error) {
       await room.destroy()

@@ -422,6 +422,54 @@ describe('an API write after a DELETE answered on another instance', () => {
   })
 })
 
+describe('a delete between a load and its join', () => {
+  it('is noticed by the join, which does not publish the deleted copy', async () => {
+    // Found by a newcomer run (1 MB POSTs racing DELETEs): a load whose deletion gate ran
+    // before a delete elsewhere read the old copy from disk, then joined Redis after the
+    // delete and published that copy into the doc as it is after the delete.
+    const prefix = uniquePrefix()
+    const a = await clusterInstance(prefix)
+    const b = await clusterInstance(prefix)
+    const posted = await binary(a.port, `${docPath('reloaded')}/updates`, {
+      method: 'POST',
+      body: textUpdate('old'),
+    })
+    expect(posted.status).toBe(200)
+    await a.app.registry.unload('reloaded')
+    // A's next load of the doc stops where the room reads A's disk, after the gate.
+    let entered!: () => void
+    const reading = new Promise<void>((resolve) => (entered = resolve))
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const store = a.app.store
+    const load = store.load.bind(store)
+    let hold = true
+    store.load = async (docName: string) => {
+      if (docName === 'reloaded' && hold) {
+        hold = false
+        entered()
+        await held
+      }
+      return load(docName)
+    }
+    const editor = connectClient(a.url, 'reloaded')
+    const closes: number[] = []
+    editor.provider.on('connection-close', (event) => closes.push(event?.code ?? 0))
+    await reading
+    expect(
+      (await httpRequest(b.port, docPath('reloaded'), { method: 'DELETE', headers: ADMIN })).status,
+    ).toBe(200)
+    release()
+    await waitFor(() => closes.includes(4404), { what: "A's editor to be closed with 4404" })
+    await waitFor(async () => (await a.app.store.generation('reloaded')) === 1, {
+      what: 'A to record the delete',
+    })
+    for (const server of [b, a]) expect((await binary(server.port, docPath('reloaded'))).status).toBe(404)
+    const joined = await connectSynced(b.url, 'reloaded')
+    expect(joined.text.toString()).toBe('')
+  })
+})
+
 describe('an instance that missed the delete', () => {
   it('deletes on its next resync instead of publishing the old state back', async () => {
     // A private Redis: the test kills its client connections to force a reconnect.
