@@ -1,8 +1,8 @@
 import { Level } from 'level'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import { CorruptStateError } from '../../src/errors.js'
-import { SNAPSHOT_CHUNK_BYTES } from '../../src/storage/level-backend.js'
+import { LevelBackend, SNAPSHOT_CHUNK_BYTES } from '../../src/storage/level-backend.js'
 import { LevelDocStore, prefixEnd } from '../../src/storage/level-doc-store.js'
 import { dumpLevel } from '../helpers/doc-store-fixtures.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -366,6 +366,40 @@ describe('LevelDocStore chunked snapshots', () => {
     await store.database.put('d\u0000big\u0000b', Buffer.from('{"id":"ab","chunks":1,"bytes":1e15}'))
     await expect(store.load('big')).rejects.toThrow(/not a snapshot record we wrote/)
     await store.close()
+  })
+})
+
+describe('LevelBackend log batches', () => {
+  it('writes a flush of more than 1 MiB as several batches of at most 1 MiB, and every entry is stored', async () => {
+    const backend = new LevelBackend(await tempDir('yws-store-'))
+    await backend.open(false)
+    const batch = vi.spyOn(backend.db, 'batch')
+    // 30 × 100 KB: under the size written apart (256 KiB), so each goes into a batch.
+    const entries = Array.from({ length: 30 }, (_, i) => ({
+      docName: i % 2 ? 'a' : 'b',
+      seq: i + 1,
+      value: new Uint8Array(100_000).fill(i),
+    }))
+    await backend.writeBatch(entries)
+    // One native WriteBatch string of 3 MB (doubled as it grew) was what a paste's flush cost.
+    expect(batch).toHaveBeenCalledTimes(3)
+    await backend.writeBatch(entries.slice(0, 5).map((entry) => ({ ...entry, seq: entry.seq + 100 })))
+    expect(batch).toHaveBeenCalledTimes(4)
+    const stored = [...(await backend.readDoc('a')).log, ...(await backend.readDoc('b')).log]
+    expect(stored.map((entry) => entry.seq).sort((x, y) => x! - y!)).toEqual([
+      ...entries.map((entry) => entry.seq),
+      101,
+      102,
+      103,
+      104,
+      105,
+    ])
+    expect(
+      stored.every(
+        (entry) => entry.value.byteLength === 100_000 && entry.value[0] === (entry.seq! - 1) % 100,
+      ),
+    ).toBe(true)
+    await backend.close()
   })
 })
 
