@@ -30,6 +30,9 @@ export function historyForApp(parts: HistoryParts): HistoryService {
     try {
       return await use({
         encodeState: () => room.encodeStateAsUpdate(),
+        // The compaction's source: the worker's encode for a big doc, the held update for an
+        // encoded one, else (undefined: a live doc over 1 MiB) the same encode as above.
+        checkpointState: async () => (await room.compactionState()) ?? room.encodeStateAsUpdate(),
         // Origin kind 'api': stored, broadcast, relayed, and hooks see an API change.
         applyServerUpdate: (update) => room.applyApiUpdate(update),
       })

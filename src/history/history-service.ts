@@ -27,6 +27,12 @@ import { restoreUpdate } from './restore-update.js'
 export interface HistoryRoom {
   /** The full current state as one update. */
   encodeState(): Uint8Array
+  /**
+   * The state for a checkpoint, where it can come without a stall: a doc in the big-doc
+   * worker is encoded there (encodeState merges it on the event loop, the doc's size in Yjs
+   * CPU). It may hold a few updates more than at the call. Absent: encodeState.
+   */
+  checkpointState?(): Promise<Uint8Array>
   /** Applies an update as a change of this server: stored, broadcast, relayed. */
   applyServerUpdate(update: Uint8Array, origin: ChangeOrigin): void
 }
@@ -114,7 +120,7 @@ export class HistoryService {
         throw new NoSuchDocError(noSuchDocMessage(docName))
       }
       return this.options.withRoom(docName, async (room) => {
-        const state = room.encodeState()
+        const state = room.checkpointState ? await room.checkpointState() : room.encodeState()
         if (state.byteLength <= EMPTY_STATE_BYTES) throw new NoSuchDocError(noSuchDocMessage(docName))
         return this.store(docName, state, reason, label as string | undefined)
       })

@@ -104,6 +104,39 @@ describe('checkpoints', () => {
     expect(versions.map((v) => v.id)).toEqual([ids[4], ids[3], ids[0]])
   })
 
+  it('of a doc in the big-doc worker: its state comes from the worker, not merged on the event loop', {
+    timeout: 120_000,
+  }, async () => {
+    const server = await historyServer()
+    const client = await connectSynced(server.url, 'big')
+    client.text.insert(0, 'y'.repeat(2_000_000))
+    await waitFor(() => server.app.registry.get('big')?.content.remote !== undefined, {
+      timeoutMs: 60_000,
+      what: 'the doc to move to the worker',
+    })
+    client.text.insert(0, 'head ')
+    // Fanned out only once the worker accepted it: a second client seeing it means the worker has it.
+    const other = await connectSynced(server.url, 'big')
+    await waitFor(() => other.text.toString().startsWith('head '), { timeoutMs: 60_000, what: 'the edit' })
+    const room = server.app.registry.get('big')!
+    expect(room.content.remote).toBeDefined()
+    // encodeStateAsUpdate of a doc in the worker merges base + accepted on the event loop.
+    let mergedHere = 0
+    const encode = room.encodeStateAsUpdate.bind(room)
+    room.encodeStateAsUpdate = (stateVector?: Uint8Array) => {
+      mergedHere += 1
+      return encode(stateVector)
+    }
+    const id = await checkpoint(server, 'big')
+    const binary = await fetch(`http://127.0.0.1:${server.port}${versionsPath('big')}/${id}`, {
+      headers: ADMIN,
+    })
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, new Uint8Array(await binary.arrayBuffer()))
+    expect([doc.getText('t').length, doc.getText('t').toString().slice(0, 6)]).toEqual([2_000_005, 'head y'])
+    expect(mergedHere).toBe(0)
+  })
+
   it('GET a version: the binary state and the JSON view of that moment', async () => {
     const server = await historyServer()
     const client = await connectSynced(server.url, 'a/b')
