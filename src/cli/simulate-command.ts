@@ -26,6 +26,27 @@ const FLAG_OF: Record<string, string> = {
   'chaos.maxOfflineMs': '--offline',
 }
 
+/** Options the command line takes in seconds (the library takes milliseconds). */
+const IN_SECONDS: ReadonlySet<string> = new Set(['durationMs', 'settleTimeoutMs', 'chaos.maxOfflineMs'])
+
+/**
+ * A library option error in the command line's terms: the flag instead of the option name,
+ * and seconds where the flag takes seconds (`--duration 100000` was answered with
+ * "--duration: durationMs must be a number from 1 to 86400000 (got 100000000)").
+ */
+function optionErrorMessage(error: SimulationOptionsError): string {
+  const flag = FLAG_OF[error.option] ?? error.option
+  if (error.range && IN_SECONDS.has(error.option)) {
+    const seconds = (ms: number) => String(ms / 1000)
+    const { min, max, got } = error.range
+    return `${flag} must be from ${seconds(min)} to ${seconds(max)} seconds (got ${seconds(got)})`
+  }
+  const { message, option } = error
+  if (message.startsWith(`${option}: `)) return `${flag}: ${message.slice(option.length + 2)}`
+  if (message.startsWith(`${option} `)) return `${flag} ${message.slice(option.length + 1)}`
+  return `${flag}: ${message}`
+}
+
 function progressLine(p: SimulationProgress): string {
   const clock =
     p.phase === 'typing'
@@ -70,11 +91,7 @@ export const simulateCommand: CliCommand = {
       return verdict.interrupted ? ExitCode.interrupted : ExitCode.ok
     } catch (error) {
       if (error instanceof SimulationOptionsError) {
-        return usageError(
-          `${FLAG_OF[error.option] ?? error.option}: ${error.message}`,
-          SIMULATE_USAGE,
-          context,
-        )
+        return usageError(optionErrorMessage(error), SIMULATE_USAGE, context)
       }
       if (error instanceof SimulationConnectError) {
         context.stderr.write(`error: ${error.message}${refusalHint(error.refusedStatus, parsed.options)}\n`)

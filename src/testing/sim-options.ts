@@ -62,10 +62,15 @@ export interface SimulateOptions {
 export class SimulationOptionsError extends Error {
   override readonly name = 'SimulationOptionsError'
 
-  /** @param option the option at fault, e.g. `durationMs` or `chaos.maxOfflineMs`. */
+  /**
+   * @param option the option at fault, e.g. `durationMs` or `chaos.maxOfflineMs`.
+   * @param range for a number out of range: the bounds and the value given (in the option's
+   *   own unit), so a front end that takes other units (the CLI takes seconds) can say so.
+   */
   constructor(
     readonly option: string,
     message: string,
+    readonly range?: { readonly min: number; readonly max: number; readonly got: number },
   ) {
     super(message)
   }
@@ -104,6 +109,7 @@ function checkNumber(name: string, value: number, min: number, max: number, inte
     throw new SimulationOptionsError(
       name,
       `${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${value})`,
+      { min, max, got: value },
     )
   }
   return value

@@ -61,7 +61,23 @@ describe('yjs-cluster-server --help', () => {
     const help = await inProcess(['simulate', '--help'])
     const run = await inProcess(['simulate', '--url', 'ws://127.0.0.1:1', '--editors', '0'])
     expect(run.code).toBe(ExitCode.usage)
-    expect(run.stderr.split('\n')[0]).toMatch(/^error: --editors: editors must be an integer from 1/)
+    expect(run.stderr.split('\n')[0]).toBe('error: --editors must be an integer from 1 to 1000 (got 0)')
+    // Flags in seconds are answered in seconds, not in the library's milliseconds.
+    const long = await inProcess(['simulate', '--url', 'ws://127.0.0.1:1', '--duration', '100000'])
+    expect(long.code).toBe(ExitCode.usage)
+    expect(long.stderr.split('\n')[0]).toBe(
+      'error: --duration must be from 0.001 to 86400 seconds (got 100000)',
+    )
+    const offline = await inProcess([
+      'simulate',
+      '--url',
+      'ws://127.0.0.1:1',
+      '--chaos',
+      '1',
+      '--offline',
+      '700',
+    ])
+    expect(offline.stderr.split('\n')[0]).toBe('error: --offline must be from 0 to 600 seconds (got 700)')
     expect(run.stderr.endsWith(`\n\n${help.stdout}`)).toBe(true)
     const negative = await inProcess(['simulate', '--url', 'ws://127.0.0.1:1', '--docs', '-1'])
     expect(negative.code).toBe(ExitCode.usage)

@@ -244,9 +244,12 @@ describe('the simulate command line', () => {
     expect(help.stdout).toContain('usage: yjs-cluster-server simulate --url')
     for (const [argv, message] of [
       [[], /--url is required/],
-      [['--url', 'ws://127.0.0.1:1', '--editors', '0'], /--editors: editors must be an integer from 1/],
+      [
+        ['--url', 'ws://127.0.0.1:1', '--editors', '0'],
+        /^error: --editors must be an integer from 1 to 1000 \(got 0\)$/,
+      ],
       [['--url', 'ws://127.0.0.1:1', '--rate', 'fast'], /--rate must be a number \(got "fast"\)/],
-      [['--url', 'http://127.0.0.1:1'], /--url: urls: http:\/\/127\.0\.0\.1:1 must start with ws:\/\//],
+      [['--url', 'http://127.0.0.1:1'], /^error: --url: http:\/\/127\.0\.0\.1:1 must start with ws:\/\//],
       [['--url', 'ws://127.0.0.1:1', '--bogus'], /Unknown option '--bogus'/],
     ] as const) {
       const run = await runSimulate([...argv])
