@@ -286,6 +286,10 @@ export class RoomSync implements RoomRelay, AppendOwner {
       context.logger.warn({ doc: this.docName, generation: state.generation }, 'resync found the doc deleted')
       context.docDeleted(this.docName, state.generation)
       return
+    } else {
+      // Lower only when Redis lost its data (the counter starts again at 0): rooms joined
+      // since tag their entries with Redis's value, and this room must not skip them as stale.
+      this.generation = state.generation
     }
     // Awareness in the tail is stale history; the 'q' entry asks for the live states.
     const updates = entryUpdates(

@@ -10,13 +10,20 @@ import { parsePrometheus } from '../helpers/prometheus.js'
 import { startRedis } from '../helpers/redis.js'
 import { startServer, type TestServer } from '../helpers/server.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { TEST_ADMIN_TOKEN } from '../helpers/tokens.js'
 import { waitFor } from '../helpers/wait.js'
 
 let instances = 0
 
 function instance(redisUrl: string, dataDir?: string): Promise<TestServer> {
   return startServer(
-    { redisUrl, redisPrefix: 'wipe', instanceId: `wipe${instances++}`, ...(dataDir ? { dataDir } : {}) },
+    {
+      redisUrl,
+      redisPrefix: 'wipe',
+      instanceId: `wipe${instances++}`,
+      adminToken: TEST_ADMIN_TOKEN,
+      ...(dataDir ? { dataDir } : {}),
+    },
     { relayTuning: { generationCheckMs: 300 } },
   )
 }
@@ -83,4 +90,32 @@ describe('Redis restarted empty while a doc is open nowhere', () => {
     expect(reader.text.length + reader.doc.share.size).toBeGreaterThan(0)
     expect(recoveredMs).toBeLessThan(30_000)
   }, 120_000)
+})
+
+describe('Redis restarted empty after a doc was deleted once', () => {
+  it('rooms open before the wipe take updates from rooms opened after it (the deletion generation went back to 0)', async () => {
+    // Update entries carry the deletion generation their room joined under; after a wipe the
+    // counter starts again at 0, so a room that joined under 1 before the wipe must follow
+    // Redis down, or it would skip every update of the rooms opened since as "stale".
+    const redis = await startRedis()
+    const [a, b] = await Promise.all([instance(redis.url), instance(redis.url)])
+    const first = await connectSynced(a.url, 'reborn')
+    first.text.insert(0, 'gone')
+    const deleted = await fetch(`http://127.0.0.1:${a.port}/admin/docs/reborn`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    })
+    expect(deleted.status).toBe(200)
+    const onA = await connectSynced(a.url, 'reborn')
+    onA.text.insert(0, 'A')
+    expect(await a.app.store.generation('reborn')).toBe(1)
+    await redis.restart()
+    await waitFor(async () => (await metric(a, 'yws_relay_resyncs_total')) > 0, {
+      what: 'A to resync its room',
+    })
+    const onB = await connectSynced(b.url, 'reborn')
+    await waitFor(() => onB.text.toString() === 'A', { what: "B to read A's copy" })
+    onB.text.insert(1, 'B')
+    await waitFor(() => onA.text.toString() === 'AB', { what: "A's editor to see B's edit" })
+  })
 })
