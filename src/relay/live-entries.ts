@@ -17,7 +17,7 @@ import { decodeAwareness, validateUpdate } from '../protocol/messages.js'
 import type { InstanceIdentity } from './instance-identity.js'
 import type { RawEntry } from './redis-doc-state.js'
 import type { RelaySink } from './relay.js'
-import { decodeEntry, type EntryKind, idTimeMs, isStaleUpdate } from './stream-entry.js'
+import { decodeEntry, type EntryKind, idTimeMs, isNewerUpdate, isStaleUpdate } from './stream-entry.js'
 
 export interface LiveEntryTarget {
   readonly sink: RelaySink
@@ -29,6 +29,12 @@ export interface LiveEntryTarget {
   bad(id: string, reason: string): void
   /** The doc's deletion generation the room joined under (undefined: not known). */
   generation(): number | undefined
+  /**
+   * An update entry was written under a newer generation than the room's: the doc was deleted
+   * since the room joined and the control message did not reach it (the deleting instance
+   * died, or Redis was away). The entry is not applied; the room resyncs, which finds the delete.
+   */
+  deletedSince(): void
 }
 
 /** Applies a reply's entries in order; true when some entry was bad (the room resyncs). */
@@ -47,7 +53,10 @@ export function applyLiveEntries(
       continue // our own (by nonce, not INSTANCE_ID): already applied
     else if (isStaleUpdate(decoded.entry, target.generation()))
       continue // written before a delete of the doc, landed after it: deleted content
-    else {
+    else if (isNewerUpdate(decoded.entry, target.generation())) {
+      target.deletedSince()
+      continue
+    } else {
       const { kind, data } = decoded.entry
       target.metrics.relayReceived.inc({ kind })
       target.metrics.relayLag.observe(Math.max(0, now - idTimeMs(id)) / 1000)

@@ -114,6 +114,7 @@ export class RoomSync implements RoomRelay, AppendOwner {
       answer: (awareness) => this.enqueue('a', awareness),
       bad: (id, reason) => this.badEntry(id, reason, true),
       generation: () => this.generation,
+      deletedSince: () => this.resync('deleted-elsewhere'),
     }
   }
 

@@ -51,6 +51,19 @@ export function encodeEntryFields(
 }
 
 /**
+ * Whether `entry` is an update written under a deletion generation newer than `generation` (the
+ * one a room joined under): the doc was deleted since that room joined.
+ */
+export function isNewerUpdate(entry: StreamEntry, generation: number | undefined): boolean {
+  return (
+    entry.kind === 'u' &&
+    entry.generation !== undefined &&
+    generation !== undefined &&
+    entry.generation > generation
+  )
+}
+
+/**
  * Whether `entry` is an update written under a deletion generation older than `generation`
  * (the doc's current one, or the one a room joined under): content from before a delete that
  * reached the stream after it. Applying it would bring deleted content back on the instances

@@ -496,6 +496,34 @@ describe('an instance that missed the delete', () => {
   })
 })
 
+describe('a room that missed the delete and sees an update of the new generation', () => {
+  it('resyncs, finds the delete and closes its clients, instead of merging the new doc into the deleted one', async () => {
+    const prefix = uniquePrefix()
+    const a = await clusterInstance(prefix)
+    const b = await clusterInstance(prefix)
+    const old = await connectSynced(a.url, 'missed-live')
+    old.text.insert(0, 'old')
+    const socketA = await openSocket(`${a.url}/missed-live`)
+    const keys = docKeys(prefix, 'missed-live')
+    const redis = new Redis(SHARED_REDIS_URL)
+    onTestFinished(() => void redis.quit())
+    await waitFor(async () => (await peekDocUpdates(redis, keys)).length > 0, { what: 'A to publish' })
+    // Deleted by an instance that died before telling anyone (no control message).
+    expect(await deleteDocState(redis, keys)).toBe(1)
+    const fresh = await connectSynced(b.url, 'missed-live')
+    fresh.text.insert(0, 'new')
+    expect(await socketA.closed).toBe(4404)
+    await waitFor(async () => (await a.app.store.generation('missed-live')) === 1, {
+      what: 'A to record the delete',
+    })
+    const rejoined = await connectSynced(a.url, 'missed-live')
+    await waitFor(() => rejoined.text.toString() === 'new', {
+      what: 'A to serve the doc as it is after the delete',
+    })
+    expect(fresh.text.toString()).toBe('new')
+  })
+})
+
 describe('deletion state in Redis', () => {
   it('a delete bumps the generation and empties the doc; an instance removes only its own late entries', async () => {
     const redis = new Redis(SHARED_REDIS_URL)

@@ -8,6 +8,7 @@ import {
   compareIds,
   decodeEntry,
   encodeEntryFields,
+  isNewerUpdate,
   isStaleUpdate,
   nextId,
 } from '../../src/relay/stream-entry.js'
@@ -76,6 +77,10 @@ describe('stream entries', () => {
     const untagged = decodeEntry(buffers(encodeEntryFields('node-1', 'u', new Uint8Array([1]), 'f00d')))
     if (!untagged.ok) throw new Error(untagged.reason)
     expect(isStaleUpdate(untagged.entry, 3)).toBe(false)
+    // Newer: the doc was deleted since a room joined under 1.
+    expect(isNewerUpdate(decoded.entry, 1)).toBe(true)
+    expect(isNewerUpdate(decoded.entry, 2)).toBe(false)
+    expect(isNewerUpdate(untagged.entry, 0)).toBe(false)
     // Awareness is never content.
     const awareness = decodeEntry(buffers(encodeEntryFields('node-1', 'a', new Uint8Array([1]), 'f00d', 1)))
     if (!awareness.ok) throw new Error(awareness.reason)
